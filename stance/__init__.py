@@ -1,0 +1,5 @@
+"""stance: sentence-level media framing, loaded-term and stance scoring for news."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

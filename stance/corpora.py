@@ -1,0 +1,210 @@
+"""Adapters: one function per corpus in ../shared/data, each returning `Example`s.
+
+Each adapter reads the corpus in its published format (see the corpus's
+PROVENANCE.md) and never copies it anywhere.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable
+
+from .alignment import align_words, cut_spans_into_sentence, merge_spans, strip_span
+from .examples import Example, Span, TargetLabel, normalize_text
+from .errors import DataError
+
+csv.field_size_limit(1 << 28)  # MBIC repeats whole articles in one cell
+
+BIAS_LABELS = {"Biased": 1.0, "Non-biased": 0.0}
+PTC_CATEGORIES = {"Loaded_Language": "loaded_language", "Name_Calling,Labeling": "name_calling"}
+NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise DataError(
+            f"expected {what} at {path}, found nothing there; point the dataset's `path` "
+            f"(or data.root / $STANCE_DATA) at the corpus folder"
+        )
+    return path
+
+
+def _read_semicolon_csv(path: Path) -> list[dict[str, str]]:
+    with _require(path, "a ';'-separated CSV").open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=";"))
+
+
+def _biased_words(cell: str) -> list[str]:
+    cell = (cell or "").strip()
+    if not cell:
+        return []
+    try:
+        words = ast.literal_eval(cell)
+    except (ValueError, SyntaxError):
+        words = [w for w in cell.split(",")]
+    return [str(w) for w in words if str(w).strip()]
+
+
+def _vote_shares(raw_path: Path) -> dict[str, float]:
+    """Share of annotators who called each sentence biased (soft framing target)."""
+    votes: dict[str, list[float]] = defaultdict(list)
+    if not raw_path.exists():
+        return {}
+    for row in _read_semicolon_csv(raw_path):
+        value = row.get("Label_bias_0-1") or ""
+        if value in ("0.0", "1.0"):
+            votes[normalize_text(row["text"])].append(float(value))
+    return {k: sum(v) / len(v) for k, v in votes.items()}
+
+
+def _bias_sentences(path: Path, source: str, soft_path: Path | None) -> list[Example]:
+    rows = _read_semicolon_csv(path)
+    soft = _vote_shares(soft_path) if soft_path else {}
+    examples = []
+    for row in rows:
+        text = row["text"].strip()
+        if not text:
+            continue
+        hard = BIAS_LABELS.get(row.get("label_bias", ""))
+        framing = hard
+        if hard is not None and soft:
+            share = soft.get(normalize_text(text))
+            # The soft share refines the majority label, never flips it.
+            if share is not None and (share >= 0.5) == (hard == 1.0):
+                framing = share
+        spans, _ = align_words(text, _biased_words(row.get("biased_words", "")))
+        examples.append(
+            Example(
+                text=text,
+                source=source,
+                group=normalize_text(text),
+                framing=framing,
+                spans=spans,
+                meta={"outlet": row.get("outlet", ""), "label_bias": row.get("label_bias", "")},
+            )
+        )
+    return examples
+
+
+def load_babe(path: Path, soft_labels: bool = False, **_: object) -> list[Example]:
+    """BABE SG2 (expert majority labels) with biased words; soft targets from raw_labels_SG2."""
+    path = Path(path)
+    file = path / "final_labels_SG2.csv" if path.is_dir() else path
+    soft = (file.parent / "raw_labels_SG2.csv") if soft_labels else None
+    return _bias_sentences(file, "babe", soft)
+
+
+def load_mbic(path: Path, **_: object) -> list[Example]:
+    """MBIC crowd labels. The same sentences as BABE SG1: list it after BABE so de-duplication drops them."""
+    path = Path(path)
+    file = path / "final_labels_MBIC.csv" if path.is_dir() else path
+    return _bias_sentences(file, "mbic", None)
+
+
+def _ptc_spans(label_file: Path) -> list[Span]:
+    spans = []
+    if not label_file.exists():
+        return spans
+    for line in label_file.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) != 4:
+            continue
+        _, technique, start, end = parts
+        if technique in PTC_CATEGORIES:
+            spans.append(Span(int(start), int(end), PTC_CATEGORIES[technique]))
+    return spans
+
+
+def ptc_article_sentences(text: str) -> list[tuple[int, int]]:
+    """PTC articles hold one sentence per line: return (start, end) of each non-empty line."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            lead = len(line) - len(line.lstrip())
+            out.append((pos + lead, pos + len(line.rstrip())))
+        pos += len(line) + 1
+    return out
+
+
+def load_ptc(path: Path, **_: object) -> list[Example]:
+    """PTC training articles, cut into line-sentences, with Loaded_Language and Name_Calling spans."""
+    path = Path(path)
+    articles = sorted(_require(path / "train-articles", "PTC train-articles/").glob("article*.txt"))
+    labels_dir = path / "train-labels-task2-technique-classification"
+    examples = []
+    for article in articles:
+        article_id = article.stem.removeprefix("article")
+        text = article.read_text(encoding="utf-8")
+        spans = _ptc_spans(labels_dir / f"article{article_id}.task2-TC.labels")
+        for start, end in ptc_article_sentences(text):
+            sentence = text[start:end]
+            local = [s for s in (strip_span(sentence, sp) for sp in cut_spans_into_sentence(spans, start, end)) if s]
+            examples.append(
+                Example(
+                    text=sentence,
+                    source="ptc",
+                    group=f"ptc:{article_id}",
+                    spans=merge_spans(local),
+                    meta={"article_id": article_id, "start": start},
+                )
+            )
+    return examples
+
+
+def _newsmtsc_group(gid: str) -> str:
+    # "allsides_1000_401_25_Reality Leigh Winner_0_6" -> article "allsides_1000_401"
+    return "newsmtsc:" + "_".join(gid.split("_")[:3])
+
+
+def load_newsmtsc(path: Path, **_: object) -> list[Example]:
+    """NewsMTSC: sentiment toward each target mention, read as stance (neg/neu/pos -> against/neutral/favor)."""
+    path = Path(path)
+    file = path / "train.jsonl" if path.is_dir() else path
+    examples = []
+    with _require(file, "a NewsMTSC .jsonl file").open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{file}:{line_no}: expected a JSON object per line, found invalid JSON ({exc})") from None
+            text = row["sentence_normalized"]
+            targets = [
+                TargetLabel(t["from"], t["to"], NEWSMTSC_POLARITY[float(t["polarity"])])
+                for t in row["targets"]
+                if float(t["polarity"]) in NEWSMTSC_POLARITY
+            ]
+            examples.append(
+                Example(text=text, source="newsmtsc", group=_newsmtsc_group(row["primary_gid"]), targets=targets)
+            )
+    return examples
+
+
+def load_checkthat(path: Path, **_: object) -> list[Example]:
+    """CheckThat! English subjectivity: SUBJ read as editorial framing (a related, not identical, notion)."""
+    path = Path(path)
+    files = sorted(path.glob("*_en.tsv")) if path.is_dir() else [path]
+    examples = []
+    for file in files:
+        with _require(file, "a CheckThat! .tsv file").open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                label = {"SUBJ": 1.0, "OBJ": 0.0}.get(row.get("label", ""))
+                if label is None or not row.get("sentence", "").strip():
+                    continue
+                text = row["sentence"].strip()
+                examples.append(Example(text=text, source="checkthat", group=normalize_text(text), framing=label))
+    return examples
+
+
+ADAPTERS: dict[str, Callable[..., list[Example]]] = {
+    "babe": load_babe,
+    "mbic": load_mbic,
+    "ptc": load_ptc,
+    "newsmtsc": load_newsmtsc,
+    "checkthat": load_checkthat,
+}

@@ -1,0 +1,55 @@
+"""Multi-process training under `torchrun` or `accelerate launch` (plain torch.distributed).
+
+With one process every function here is a no-op, so the training loop reads the same either way.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence, TypeVar
+
+import torch
+import torch.distributed as dist
+
+T = TypeVar("T")
+
+
+def init() -> None:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+
+
+def world_size() -> int:
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def rank() -> int:
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def is_main() -> bool:
+    return rank() == 0
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def shard(batches: Sequence[T]) -> list[T]:
+    """Every process takes every n-th batch; all get the same number, so steps stay in lockstep."""
+    n = world_size()
+    usable = len(batches) - len(batches) % n if len(batches) >= n else len(batches)
+    return list(batches[rank() : usable : n])
+
+
+def wrap(model: torch.nn.Module) -> torch.nn.Module:
+    if not dist.is_initialized():
+        return model
+    return torch.nn.parallel.DistributedDataParallel(model)
+
+
+def progress_bar(total: int, initial: int = 0):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="train", unit="step", disable=not is_main(), dynamic_ncols=True)

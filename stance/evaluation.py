@@ -1,0 +1,135 @@
+"""Scoring labelled examples and reporting metrics per head, per corpus."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Sequence
+
+from .errors import DataError
+from .examples import Example, split_examples
+from .features import Encoded, encode_examples
+from .inference import SentencePrediction, decode_spans, predict
+from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
+from .metrics import classification_report, expected_calibration_error, span_f1, word_f1
+
+O = TAG_TO_ID["O"]
+
+
+def _one_hot_tags(tags: Sequence[int]) -> list[list[float]]:
+    return [[1.0 if i == t else 0.0 for i in range(len(LOADED_TAGS))] for t in tags]
+
+
+def _spans(enc: Encoded, probs: Sequence[Sequence[float]]) -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs)]
+
+
+def framing_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float = 0.5) -> dict:
+    rows = [(e.framing, p) for e, p in zip(encoded, preds) if e.framing is not None]
+    gold = [int(f >= 0.5) for f, _ in rows]
+    scores = [p.framing_score for _, p in rows]
+    report = classification_report(gold, [int(s >= threshold) for s in scores], FRAMING_LABELS)
+    report["ece"] = expected_calibration_error(scores, gold)
+    return report
+
+
+def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction]) -> dict:
+    rows = [(e, p) for e, p in zip(encoded, preds) if e.word_tags is not None]
+    if not rows:
+        return {"n": 0}
+    # Gold spans are decoded from word-level gold tags, so both sides share word boundaries.
+    gold_spans = [_spans(e, _one_hot_tags(e.word_tags)) for e, _ in rows]
+    pred_spans = [_spans(e, p.word_tag_probs) for e, p in rows]
+    gold_words = [[t != O for t in e.word_tags] for e, _ in rows]
+    pred_words = [[max(range(len(w)), key=w.__getitem__) != O for w in p.word_tag_probs] for _, p in rows]
+    return {
+        "n": len(rows),
+        "word": word_f1(gold_words, pred_words),
+        "span": span_f1(gold_spans, pred_spans),
+        "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
+    }
+
+
+def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction]) -> dict:
+    gold, pred = [], []
+    for e, p in zip(encoded, preds):
+        for (_, label), probs in zip(e.mentions, p.mention_probs):
+            gold.append(label)
+            pred.append(max(range(len(probs)), key=probs.__getitem__))
+    return classification_report(gold, pred, STANCE_LABELS)
+
+
+def evaluate_examples(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
+    """Metrics for every head that `examples` carry labels for."""
+    encoded = encode_examples(tokenizer, examples, max_length)
+    preds = predict(model, encoded, tokenizer.pad_token_id, batch_size)
+    out: dict = {}
+    if any(e.framing is not None for e in encoded):
+        out["framing"] = framing_metrics(encoded, preds)
+    if any(e.word_tags is not None for e in encoded):
+        out["loaded_terms"] = loaded_term_metrics(encoded, preds)
+    if any(e.mentions for e in encoded):
+        out["stance"] = stance_metrics(encoded, preds)
+    return out
+
+
+def evaluate_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
+    by_source: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        by_source[ex.source].append(ex)
+    return {src: evaluate_examples(model, tokenizer, exs, max_length, batch_size) for src, exs in sorted(by_source.items())}
+
+
+def headline(metrics: dict) -> dict[str, float]:
+    """The few numbers the issue sets targets for, by corpus."""
+    out = {}
+    for source, heads in metrics.items():
+        if "framing" in heads and heads["framing"].get("n"):
+            out[f"{source}/framing_macro_f1"] = heads["framing"]["macro_f1"]
+            out[f"{source}/framing_ece"] = heads["framing"]["ece"]
+        if "loaded_terms" in heads and heads["loaded_terms"].get("n"):
+            lt = heads["loaded_terms"]
+            out[f"{source}/loaded_word_f1"] = lt["word"]["f1"]
+            out[f"{source}/loaded_span_f1_overlap"] = lt["span"]["overlap"]["f1"]
+            out[f"{source}/loaded_span_f1_exact"] = lt["span"]["exact"]["f1"]
+        if "stance" in heads and heads["stance"].get("n"):
+            out[f"{source}/stance_macro_f1"] = heads["stance"]["macro_f1"]
+    return out
+
+
+def selection_score(head_numbers: dict[str, float]) -> float:
+    """Model selection: the mean of the task scores (not ECE), so no head is traded away silently."""
+    keys = [k for k in head_numbers if k.endswith(("macro_f1", "word_f1", "span_f1_overlap"))]
+    return sum(head_numbers[k] for k in keys) / len(keys) if keys else 0.0
+
+
+def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
+    """`ADAPTER:PATH[@SPLIT]`, e.g. `babe:babe@validation` or `table:mine.csv`."""
+    adapter, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise DataError(
+            f"expected ADAPTER:PATH[@SPLIT] such as babe:babe@validation or table:my.csv, found {spec!r}"
+        )
+    path, _, split = rest.partition("@")
+    if split and split not in ("all", "train", "validation"):
+        raise DataError(f"expected the split after @ to be all, train or validation, found {split!r}")
+    return adapter, path, split or None
+
+
+def load_eval_examples(spec: str, root: Path, default_split: str, model_config: dict) -> list[Example]:
+    """Examples of one data spec, split exactly as the model's training split them (same seed and fraction)."""
+    from .config import DatasetConfig
+    from .data import load_dataset_examples
+
+    adapter, path, split = parse_data_spec(spec)
+    examples = load_dataset_examples(DatasetConfig(adapter=adapter, path=path), root)
+    split = split or default_split
+    if split == "all":
+        return examples
+    training = model_config.get("training", {})
+    fraction = training.get("validation_fraction", 0.15)
+    for ds in training.get("datasets", []):
+        if ds.get("adapter") == adapter and ds.get("path") == path and ds.get("validation_fraction"):
+            fraction = ds["validation_fraction"]
+    train, val = split_examples(examples, fraction, training.get("seed", 13))
+    return val if split == "validation" else train

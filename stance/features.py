@@ -1,0 +1,126 @@
+"""From sentences (and their labels) to padded tensors for the model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from .examples import Example, Span
+from .labels import IGNORE_INDEX, STANCE_TO_ID, begin_tag, inside_tag, TAG_TO_ID
+
+
+@dataclass
+class Encoded:
+    """One tokenized sentence. Word-level data lets tags sit on the first sub-token of each word."""
+
+    input_ids: list[int]
+    word_spans: list[tuple[int, int]]  # character span of each word
+    word_first_token: list[int]  # token index of the first sub-token of each word
+    token_offsets: list[tuple[int, int]]
+    framing: float | None = None
+    word_tags: list[int] | None = None
+    mentions: list[tuple[list[int], int]] = field(default_factory=list)  # (token indices, label id)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoded]:
+    batch = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        return_offsets_mapping=True,
+        add_special_tokens=True,
+    )
+    out = []
+    for i in range(len(texts)):
+        offsets = [tuple(o) for o in batch["offset_mapping"][i]]
+        word_ids = batch.word_ids(i)
+        spans: dict[int, list[int]] = {}
+        first: dict[int, int] = {}
+        for tok, wid in enumerate(word_ids):
+            if wid is None:
+                continue
+            start, end = offsets[tok]
+            if wid not in spans:
+                spans[wid] = [start, end]
+                first[wid] = tok
+            else:
+                spans[wid][1] = max(spans[wid][1], end)
+        order = sorted(spans)
+        out.append(
+            Encoded(
+                input_ids=list(batch["input_ids"][i]),
+                word_spans=[tuple(spans[w]) for w in order],
+                word_first_token=[first[w] for w in order],
+                token_offsets=offsets,
+            )
+        )
+    return out
+
+
+def word_tags_for_spans(word_spans: list[tuple[int, int]], spans: list[Span]) -> list[int]:
+    """BIO tag per word: a word is inside a span when their character ranges overlap."""
+    tags = [TAG_TO_ID["O"]] * len(word_spans)
+    for span in spans:
+        inside = [i for i, (s, e) in enumerate(word_spans) if s < span.end and e > span.start]
+        for k, w in enumerate(inside):
+            if tags[w] == TAG_TO_ID["O"]:
+                tags[w] = begin_tag(span.category) if k == 0 else inside_tag(span.category)
+    return tags
+
+
+def mention_tokens(enc: Encoded, start: int, end: int) -> list[int]:
+    return [t for t, (s, e) in enumerate(enc.token_offsets) if e > s and s < end and e > start]
+
+
+def encode_examples(tokenizer, examples: Sequence[Example], max_length: int) -> list[Encoded]:
+    encoded = tokenize(tokenizer, [ex.text for ex in examples], max_length)
+    for enc, ex in zip(encoded, examples):
+        enc.framing = ex.framing
+        if ex.spans is not None:
+            enc.word_tags = word_tags_for_spans(enc.word_spans, ex.spans)
+        for target in ex.targets or []:
+            tokens = mention_tokens(enc, target.start, target.end)
+            if tokens:  # a mention cut off by truncation cannot be scored
+                enc.mentions.append((tokens, STANCE_TO_ID[target.label]))
+    return encoded
+
+
+def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad a batch. Missing labels become IGNORE_INDEX (tokens) or a zero mask (framing)."""
+    size, length = len(batch), max(len(e) for e in batch)
+    input_ids = torch.full((size, length), pad_id, dtype=torch.long)
+    attention = torch.zeros((size, length), dtype=torch.long)
+    tags = torch.full((size, length), IGNORE_INDEX, dtype=torch.long)
+    framing = torch.zeros(size)
+    framing_mask = torch.zeros(size)
+    mention_rows, mention_batch, mention_labels = [], [], []
+    for i, enc in enumerate(batch):
+        n = len(enc)
+        input_ids[i, :n] = torch.tensor(enc.input_ids)
+        attention[i, :n] = 1
+        if enc.framing is not None:
+            framing[i], framing_mask[i] = enc.framing, 1.0
+        if enc.word_tags is not None:
+            for tok, tag in zip(enc.word_first_token, enc.word_tags):
+                tags[i, tok] = tag
+        for tokens, label in enc.mentions:
+            row = torch.zeros(length)
+            row[tokens] = 1.0 / len(tokens)
+            mention_rows.append(row)
+            mention_batch.append(i)
+            mention_labels.append(label)
+    return {
+        "input_ids": input_ids,
+        "attention_mask": attention,
+        "tag_labels": tags,
+        "framing_targets": framing,
+        "framing_mask": framing_mask,
+        "mention_weights": torch.stack(mention_rows) if mention_rows else torch.zeros((0, length)),  # (T, seq)
+        "mention_batch": torch.tensor(mention_batch, dtype=torch.long),  # (T,)
+        "stance_labels": torch.tensor(mention_labels, dtype=torch.long),  # (T,)
+    }

@@ -1,0 +1,103 @@
+"""Running a model over encoded sentences: length-sorted batches, probabilities per head, span decoding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from .features import Encoded, collate
+from .labels import LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
+
+
+@dataclass
+class SentencePrediction:
+    framing_logit: float
+    framing_score: float  # calibrated probability of editorial framing
+    word_tag_probs: list[list[float]]  # per word, per BIO tag
+    mention_probs: list[list[float]] = field(default_factory=list)  # per mention, per stance label
+
+
+def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, which keeps padding (wasted compute) low."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@torch.inference_mode()
+def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64) -> list[SentencePrediction]:
+    model.eval()
+    temperature = float(model.framing_temperature)
+    results: list[SentencePrediction | None] = [None] * len(encoded)
+    for idx in length_batches([len(e) for e in encoded], batch_size):
+        batch = [encoded[i] for i in idx]
+        tensors = collate(batch, pad_id)
+        out = model(
+            input_ids=tensors["input_ids"],
+            attention_mask=tensors["attention_mask"],
+            mention_weights=tensors["mention_weights"],
+            mention_batch=tensors["mention_batch"],
+        )
+        framing = out["framing"].float()
+        tag_probs = out["loaded_terms"].float().softmax(-1)
+        stance_probs = out["stance"].float().softmax(-1) if "stance" in out else None
+        m = 0
+        for row, i in enumerate(idx):
+            enc = encoded[i]
+            mentions = []
+            for _ in enc.mentions:
+                mentions.append(stance_probs[m].tolist())
+                m += 1
+            results[i] = SentencePrediction(
+                framing_logit=float(framing[row]),
+                framing_score=float(torch.sigmoid(framing[row] / temperature)),
+                word_tag_probs=tag_probs[row, enc.word_first_token].tolist(),
+                mention_probs=mentions,
+            )
+    return results  # type: ignore[return-value]
+
+
+@dataclass
+class DecodedSpan:
+    start: int
+    end: int
+    category: str
+    score: float
+
+
+def decode_spans(word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]]) -> list[DecodedSpan]:
+    """BIO decoding on the argmax tag of each word; an I- without a matching B- opens a span.
+
+    A span's score is the mean, over its words, of the probability that the word
+    belongs to the span's category (B or I).
+    """
+    spans: list[DecodedSpan] = []
+    current: list[int] = []
+    category = None
+
+    def close() -> None:
+        if current:
+            b, i = TAG_TO_ID[f"B-{category}"], TAG_TO_ID[f"I-{category}"]
+            score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in current) / len(current)
+            spans.append(DecodedSpan(word_spans[current[0]][0], word_spans[current[-1]][1], category, score))
+
+    for w, probs in enumerate(word_tag_probs):
+        tag = LOADED_TAGS[max(range(len(probs)), key=probs.__getitem__)]
+        if tag == "O":
+            close()
+            current, category = [], None
+            continue
+        prefix, cat = tag.split("-", 1)
+        if prefix == "B" or cat != category:
+            close()
+            current, category = [w], cat
+        else:
+            current.append(w)
+    close()
+    return spans
+
+
+def stance_label(probs: Sequence[float]) -> str:
+    return STANCE_LABELS[max(range(len(probs)), key=probs.__getitem__)]
+

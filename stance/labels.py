@@ -1,0 +1,40 @@
+"""Label inventories of the three heads.
+
+These lists are part of the saved model: `modeling.load_model` compares the
+lists stored in a model's config.json with these and refuses to load on any
+difference, so label ids can never drift between training and scoring.
+"""
+
+from __future__ import annotations
+
+FRAMING_LABELS = ["neutral", "editorial"]
+
+# Loaded-term categories follow PTC: loaded language vs. labelling / name-calling.
+LOADED_CATEGORIES = ["loaded_language", "name_calling"]
+LOADED_TAGS = ["O"] + [f"{p}-{c}" for c in LOADED_CATEGORIES for p in ("B", "I")]
+
+STANCE_LABELS = ["against", "neutral", "favor"]
+
+HEAD_LABELS: dict[str, list[str]] = {
+    "framing": FRAMING_LABELS,
+    "loaded_terms": LOADED_TAGS,
+    "stance": STANCE_LABELS,
+}
+
+IGNORE_INDEX = -100
+
+TAG_TO_ID = {t: i for i, t in enumerate(LOADED_TAGS)}
+STANCE_TO_ID = {s: i for i, s in enumerate(STANCE_LABELS)}
+
+
+def begin_tag(category: str) -> int:
+    return TAG_TO_ID[f"B-{category}"]
+
+
+def inside_tag(category: str) -> int:
+    return TAG_TO_ID[f"I-{category}"]
+
+
+def tag_category(tag_id: int) -> str | None:
+    tag = LOADED_TAGS[tag_id]
+    return None if tag == "O" else tag.split("-", 1)[1]

@@ -1,0 +1,75 @@
+"""The README.md model card written next to every trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import TrainConfig
+
+LICENCES = {
+    "babe": "BABE (Spinde et al. 2021), AGPL-3.0 (repository licence)",
+    "mbic": "MBIC (Spinde et al. 2021), AGPL-3.0 (repository licence)",
+    "ptc": "PTC SemEval-2020 Task 11 (Da San Martino et al. 2020), no licence stated, research distribution",
+    "newsmtsc": "NewsMTSC (Hamborg & Donnay 2021), MIT-style notice",
+    "checkthat": "CheckThat! 2023 subjectivity, CC BY-NC-SA 4.0",
+}
+
+TARGETS = {
+    "babe/framing_macro_f1": 0.78,
+    "babe/loaded_word_f1": 0.50,
+    "ptc/loaded_span_f1_overlap": 0.35,
+    "newsmtsc/stance_macro_f1": 0.75,
+}
+
+
+def _table(numbers: dict[str, float]) -> str:
+    rows = ["| metric | value | minimum |", "|---|---|---|"]
+    for key, value in sorted(numbers.items()):
+        target = TARGETS.get(key)
+        rows.append(f"| {key} | {value:.4f} | {target if target is not None else ''} |")
+    return "\n".join(rows)
+
+
+def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> None:
+    sources = sorted({d.adapter for d in config.data.datasets})
+    data_lines = "\n".join(f"- {LICENCES.get(s, s + ': user-supplied data')}" for s in sources)
+    test = metrics.get("test", {}).get("headline", {})
+    test_part = (
+        "\n## Held-out test files (never used for training or model selection)\n\n"
+        + _table(test) + "\n"
+        if test else ""
+    )
+    text = f"""# stance model
+
+A multi-task news-sentence model: editorial **framing** probability, **loaded terms**
+(BIO tagging: loaded language, name-calling / labelling) and **stance** (against / neutral /
+favor) toward each target mention. Base encoder: `{config.model.base_model}`; weights stored in
+{config.model.save_dtype}{'; embeddings are reloaded from the base package' if config.model.freeze_embeddings else ''}.
+
+## Intended use
+Research and newsroom analysis of news text in English: finding sentences that read as the outlet's
+opinion, the words carrying the slant, and which way a sentence leans toward named actors. Scores are
+aids for a human reader, not verdicts about an outlet or an author.
+
+## Training data
+{data_lines}
+
+Duplicates across corpora (MBIC is BABE SG1) are removed before splitting; validation splits are
+drawn by group (sentence for BABE, article for PTC and NewsMTSC) with seed {config.training.seed}.
+
+## Metrics on the validation splits
+{_table(metrics.get('validation', {}).get('headline', {}))}
+{test_part}
+Framing scores are temperature-scaled on the validation split (T = {metrics.get('framing_temperature', 1.0):.3f});
+`*_ece` is the expected calibration error (10 bins). Exporting to {config.model.save_dtype} changed the
+headline metrics by at most {max((abs(v) for v in metrics.get('export_cost', {}).get('delta', {}).values()), default=0.0):.4f}.
+
+## Known limits
+- English news only; sentences longer than {config.model.max_length} tokens are truncated.
+- BABE and MBIC cover US politics 2017-2020; other topics and countries are out of distribution.
+- Loaded-term labels mix BABE's single biased words with PTC's longer propaganda spans, so span
+  boundaries are uncertain; PTC spans are per-line-sentence cuts of article-level spans.
+- Stance is learnt from NewsMTSC, i.e. *sentiment toward a mention*, which is a proxy for stance.
+- Biases of the annotators (BABE experts, MBIC crowd workers) are inherited.
+"""
+    (model_dir / "README.md").write_text(text, encoding="utf-8")

@@ -1,0 +1,133 @@
+"""Scoring documents: segment, find target mentions, run the model in length-sorted batches, build records.
+
+Record schema (a public contract; see the README):
+
+    {"record": "sentence", "doc_id", "path", "sentence_index", "start", "end", "text",
+     "framing": {"score", "flag"},
+     "loaded_terms": [{"start", "end", "text", "score", "category"}],
+     "stance": [{"target", "mention", "start", "end", "label", "scores": {"against", "neutral", "favor"}}]}
+
+    {"record": "error", "doc_id", "path", "error"}   for a document that could not be scored
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .documents import Document
+from .errors import InputError, ModelLoadError
+from .features import Encoded, mention_tokens, tokenize
+from .inference import SentencePrediction, decode_spans, predict, stance_label
+from .labels import STANCE_LABELS
+from .modeling import load_model
+from .segmentation import Sentence, split_sentences
+from .targets import Mention, Target, find_mentions, parse_document_target
+
+MODEL_ENV = "STANCE_MODEL"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
+
+
+def default_model_path() -> Path:
+    path = Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL_DIR)
+    if not (path / "config.json").exists():
+        raise ModelLoadError(
+            f"expected the default model at {path}, found no config.json there; pass --model DIR, "
+            f"set ${MODEL_ENV}, or run from a checkout of the repository that ships models/default"
+        )
+    return path
+
+
+@dataclass
+class _Item:
+    """One sentence awaiting the model."""
+
+    doc: int
+    index: int
+    sentence: Sentence
+    mentions: list[Mention]
+
+
+class Scorer:
+    def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64):
+        self.model, self.tokenizer, self.config = load_model(model_dir or default_model_path())
+        self.max_length = int(self.config["max_length"])
+        self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
+        self.batch_size = batch_size
+
+    def score(self, documents: Iterable[Document], targets: list[Target] | None = None,
+              docs_per_chunk: int = 32) -> Iterator[dict]:
+        """Records in document order, sentences in text order. Memory is bounded by one chunk."""
+        chunk: list[Document] = []
+        for doc in documents:
+            chunk.append(doc)
+            if len(chunk) >= docs_per_chunk:
+                yield from self._score_chunk(chunk, targets or [])
+                chunk = []
+        if chunk:
+            yield from self._score_chunk(chunk, targets or [])
+
+    def _score_chunk(self, docs: list[Document], global_targets: list[Target]) -> Iterator[dict]:
+        items: list[_Item] = []
+        errors: dict[int, str] = {}
+        for d, doc in enumerate(docs):
+            if doc.error:
+                errors[d] = doc.error
+                continue
+            try:
+                targets = global_targets + [parse_document_target(t, doc.text) for t in doc.targets]
+            except InputError as exc:
+                errors[d] = str(exc)
+                continue
+            for i, sent in enumerate(split_sentences(doc.text)):
+                items.append(_Item(d, i, sent, find_mentions(targets, sent.text, sent.start)))
+        encoded = self._encode(items)
+        preds = predict(self.model, encoded, self.tokenizer.pad_token_id, self.batch_size) if encoded else []
+        by_doc: dict[int, list[dict]] = {}
+        for item, enc, pred in zip(items, encoded, preds):
+            by_doc.setdefault(item.doc, []).append(self._record(docs[item.doc], item, enc, pred))
+        for d, doc in enumerate(docs):
+            if d in errors:
+                yield {"record": "error", "doc_id": doc.doc_id, "path": doc.path, "error": errors[d]}
+            else:
+                yield from by_doc.get(d, [])
+
+    def _encode(self, items: list[_Item]) -> list[Encoded]:
+        encoded = tokenize(self.tokenizer, [it.sentence.text for it in items], self.max_length)
+        for item, enc in zip(items, encoded):
+            base = item.sentence.start
+            kept = []
+            for mention in item.mentions:
+                tokens = sorted({t for s, e in mention.all_spans for t in mention_tokens(enc, s - base, e - base)})
+                if tokens:  # a mention past the truncation point cannot be scored
+                    enc.mentions.append((tokens, -1))
+                    kept.append(mention)
+            item.mentions = kept
+        return encoded
+
+    def _record(self, doc: Document, item: _Item, enc: Encoded, pred: SentencePrediction) -> dict:
+        sent = item.sentence
+        terms = [
+            {"start": sent.start + s.start, "end": sent.start + s.end, "text": sent.text[s.start : s.end],
+             "score": round(s.score, 4), "category": s.category}
+            for s in decode_spans(enc.word_spans, pred.word_tag_probs)
+        ]
+        stance = [
+            {"target": m.target, "mention": m.text, "start": m.start, "end": m.end, "label": stance_label(probs),
+             "scores": {label: round(p, 4) for label, p in zip(STANCE_LABELS, probs)}}
+            for m, probs in zip(item.mentions, pred.mention_probs)
+        ]
+        return {
+            "record": "sentence",
+            "doc_id": doc.doc_id,
+            "path": doc.path,
+            "sentence_index": item.index,
+            "start": sent.start,
+            "end": sent.end,
+            "text": sent.text,
+            "framing": {"score": round(pred.framing_score, 4), "flag": pred.framing_score >= self.threshold},
+            "loaded_terms": terms,
+            "stance": stance,
+        }

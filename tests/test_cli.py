@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import FIXTURES
+from stance.cli import app
+
+runner = CliRunner()
+
+
+def tiny_config(tmp_path: Path, base: Path, **training) -> Path:
+    config = {
+        "data": {"root": str(FIXTURES), "validation_fraction": 0.5, "datasets": [
+            {"adapter": "babe", "path": "babe", "split": "validation"},
+            {"adapter": "mbic", "path": "mbic", "split": "train"},
+            {"adapter": "checkthat", "path": "checkthat", "split": "train"},
+            {"adapter": "ptc", "path": "ptc"},
+            {"adapter": "newsmtsc", "path": "newsmtsc/train.jsonl", "split": "train"},
+        ]},
+        "model": {"base_model": str(base), "max_length": 48, "freeze_embeddings": True, "save_dtype": "float16"},
+        "training": {"epochs": 2, "batch_size": 2, "checkpoint_every": 1, "log_every": 1, "patience": 5} | training,
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_base) -> Path:
+    tmp = tmp_path_factory.mktemp("train")
+    result = runner.invoke(app, ["train", str(tiny_config(tmp, tiny_base)), "-o", str(tmp / "run")])
+    assert result.exit_code == 0, result.output
+    return tmp / "run"
+
+
+def test_train_writes_a_complete_model(trained):
+    model = trained / "model"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "metrics.json", "README.md"):
+        assert (model / name).exists(), name
+    config = json.loads((model / "config.json").read_text())
+    assert config["weights"]["dtype"] == "float16"
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert "babe/framing_macro_f1" in metrics["validation"]["headline"]
+    log = [json.loads(line) for line in (trained / "train_log.jsonl").read_text().splitlines()]
+    assert any("eval" in r for r in log) and any("loss/framing" in r for r in log)
+    assert "Intended use" in (model / "README.md").read_text()
+
+
+def test_train_rejects_unknown_override(tmp_path, tiny_base):
+    result = runner.invoke(app, ["train", str(tiny_config(tmp_path, tiny_base)), "training.epoch=3", "-o", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "training.epoch" in result.output
+
+
+def test_resume_continues_to_the_same_step_count(tmp_path, tiny_base):
+    import subprocess
+    import sys
+    import time
+
+    config = tiny_config(tmp_path, tiny_base, epochs=40, patience=1000)
+    out = tmp_path / "run"
+    # A real process, killed hard once it has written a checkpoint.
+    proc = subprocess.Popen([sys.executable, "-m", "stance.cli", "train", str(config), "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "checkpoint" / "trainer_state.json").exists():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    state = json.loads((out / "checkpoint" / "trainer_state.json").read_text())["state"]
+    assert 0 < state["step"]
+    result = runner.invoke(app, ["train", str(config), "-o", str(out), "--resume"])
+    assert result.exit_code == 0, result.output
+    log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    starts = [r for r in log if r.get("event") == "start"]
+    assert starts[-1]["resumed_at_step"] >= state["step"] > 0
+    end = [r for r in log if r.get("event") == "end"][-1]
+    assert end["step"] == starts[-1]["total_steps"]
+
+
+def test_evaluate_prints_and_writes_metrics(trained, tmp_path):
+    out = tmp_path / "m.json"
+    result = runner.invoke(app, ["evaluate", str(trained / "model"), "babe:babe", "ptc:ptc@validation",
+                                 "newsmtsc:newsmtsc/train.jsonl", "--data-root", str(FIXTURES), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "framing_macro_f1" in result.output and "stance_macro_f1" in result.output
+    report = json.loads(out.read_text())
+    babe = report["results"]["babe:babe"]
+    assert set(babe) == {"framing", "loaded_terms"}
+    assert "confusion_matrix" in babe["framing"] and "ece" in babe["framing"]
+    assert set(babe["loaded_terms"]["span"]) == {"exact", "overlap"}
+
+
+def test_evaluate_bad_spec(trained):
+    result = runner.invoke(app, ["evaluate", str(trained / "model"), "babe"])
+    assert result.exit_code == 2
+    assert "ADAPTER:PATH" in result.output
+
+
+def test_score_text_folder_and_jsonl(trained, tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "b.txt").write_text("The president said the budget rose. The radical regime lied!\n")
+    (docs / "sub" / "a.txt").write_text("Iraq and the US met. Washington agreed.")
+    (docs / "c.jsonl").write_text(
+        json.dumps({"id": "j1", "text": "Trump praised Biden.", "targets": ["Biden", {"text": "Trump", "start": 0, "end": 5}]})
+        + "\n"
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out),
+                                 "--target", "United States=US,Washington", "--threshold", "0.4"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["doc_id"], r["sentence_index"]) for r in records] == [("b", 0), ("b", 1), ("j1", 0), ("a", 0), ("a", 1)]
+    for r in records:
+        assert {"doc_id", "path", "sentence_index", "start", "end", "text", "framing", "loaded_terms", "stance"} <= set(r)
+        assert 0.0 <= r["framing"]["score"] <= 1.0
+        assert r["framing"]["flag"] == (r["framing"]["score"] >= 0.4)
+    a0 = records[3]
+    assert [(s["target"], s["mention"]) for s in a0["stance"]] == [("United States", "US")]
+    assert set(a0["stance"][0]["scores"]) == {"against", "neutral", "favor"}
+    assert [s["target"] for s in records[4]["stance"]] == ["United States"]
+    j1 = records[2]
+    assert sorted(s["target"] for s in j1["stance"]) == ["Biden", "Trump"]
+    text = (docs / "sub" / "a.txt").read_text()
+    assert text[a0["start"] : a0["end"]] == a0["text"]
+    assert text[a0["stance"][0]["start"] : a0["stance"][0]["end"]] == "US"
+
+
+def test_score_bad_files_give_error_records_and_exit_1(trained, tmp_path):
+    (tmp_path / "good.txt").write_text("The council met on Monday.")
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "bad.jsonl").write_text('{"id": "x", "text": "fine."}\n{not json\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(out)])
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    errors = {r["path"].split("/")[-1]: r["error"] for r in records if r["record"] == "error"}
+    assert set(errors) == {"bad.jsonl:2", "bin.txt", "empty.txt"}
+    assert "binary" in errors["bin.txt"] and "empty" in errors["empty.txt"]
+    assert sum(r["record"] == "sentence" for r in records) == 2
+
+
+def test_score_refuses_to_overwrite(trained, tmp_path):
+    (tmp_path / "a.txt").write_text("Hello.")
+    out = tmp_path / "out.jsonl"
+    out.write_text("")
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "-o", str(out)])
+    assert result.exit_code == 2 and "--force" in result.output
+
+
+def test_score_missing_model_is_a_clear_error(tmp_path):
+    (tmp_path / "a.txt").write_text("Hello.")
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "nomodel")])
+    assert result.exit_code == 2 and "expected a stance model directory" in result.output

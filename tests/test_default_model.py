@@ -1,0 +1,55 @@
+"""The shipped default model on sentences written for this test (not from any training corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import DEFAULT_MODEL
+from stance.documents import Document
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (DEFAULT_MODEL / "config.json").exists(), reason="models/default has not been trained"),
+]
+
+OPINIONATED = [
+    "This reckless and cowardly government has once again betrayed the hard-working people of this country.",
+    "The senator's disgraceful tantrum proves that he is utterly unfit for office.",
+    "Only a fool would believe the lies pushed by these radical extremists.",
+    "The so-called experts have shamelessly peddled this ridiculous hoax for years.",
+    "Liberal elites are waging a vicious war on ordinary families and their values.",
+    "The administration's disastrous, incompetent response has been a national disgrace.",
+]
+FACTUAL = [
+    "The city council voted 7 to 2 on Monday to approve the budget.",
+    "The central bank held its main interest rate at 4.5 percent on Wednesday.",
+    "The company reported revenue of $3.2 billion for the third quarter.",
+    "The bill will be debated in the Senate next week, a spokesperson said.",
+    "Officials said the bridge will reopen to traffic on July 1.",
+    "The survey of 1,200 adults was conducted between March 3 and March 9.",
+]
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from stance.scoring import Scorer
+
+    return Scorer(DEFAULT_MODEL)
+
+
+def framing_scores(scorer, sentences: list[str]) -> list[float]:
+    docs = [Document(doc_id=str(i), path=f"{i}.txt", text=s) for i, s in enumerate(sentences)]
+    return [r["framing"]["score"] for r in scorer.score(docs)]
+
+
+def test_default_model_separates_opinion_from_fact(scorer):
+    opinion = framing_scores(scorer, OPINIONATED)
+    fact = framing_scores(scorer, FACTUAL)
+    assert min(opinion) > max(fact), (opinion, fact)
+    assert sum(s >= 0.5 for s in opinion) >= 5 and sum(s < 0.5 for s in fact) >= 5
+
+
+def test_default_model_marks_loaded_terms(scorer):
+    docs = [Document(doc_id="x", path="x.txt", text=OPINIONATED[0] + " " + OPINIONATED[2])]
+    terms = [t["text"].lower() for r in scorer.score(docs) for t in r["loaded_terms"]]
+    assert any(w in " ".join(terms) for w in ("reckless", "cowardly", "betrayed", "fool", "lies", "radical", "extremists"))

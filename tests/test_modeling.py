@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stance.errors import ModelLoadError
+from stance.examples import Example, Span, TargetLabel
+from stance.features import collate, encode_examples
+from stance.inference import decode_spans, predict
+from stance.labels import LOADED_TAGS, STANCE_LABELS
+from stance.modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
+
+SENTENCES = [
+    Example("the radical regime attacked the brave people", "t", "1", framing=1.0,
+            spans=[Span(4, 11, "loaded_language")], targets=[TargetLabel(12, 18, "against")]),
+    Example("the president said the budget rose", "t", "2", framing=0.0, spans=[], targets=[TargetLabel(4, 13, "neutral")]),
+    Example("thugs and terrorists killed the people", "t", "3", framing=1.0,
+            spans=[Span(0, 5, "name_calling"), Span(10, 20, "name_calling")], targets=[TargetLabel(32, 38, "favor")]),
+    Example("the bank reported the rate", "t", "4", framing=0.0, spans=[], targets=[TargetLabel(4, 8, "neutral")]),
+]
+
+
+@pytest.fixture()
+def parts(tiny_base):
+    torch.manual_seed(0)
+    model = StanceModel(load_encoder(str(tiny_base)), dropout=0.0)
+    tokenizer = load_tokenizer(str(tiny_base))
+    encoded = encode_examples(tokenizer, SENTENCES, 64)
+    return model, tokenizer, encoded
+
+
+def test_head_output_shapes(parts):
+    model, tokenizer, encoded = parts
+    batch = collate(encoded, tokenizer.pad_token_id)
+    out = model(**batch)
+    size, length = batch["input_ids"].shape
+    assert out["framing"].shape == (size,)
+    assert out["loaded_terms"].shape == (size, length, len(LOADED_TAGS))
+    assert out["stance"].shape == (len(SENTENCES), len(STANCE_LABELS))
+    assert set(out["losses"]) == {"framing", "loaded_terms", "stance"}
+
+
+def test_gradients_reach_every_head_and_the_encoder(parts):
+    model, tokenizer, encoded = parts
+    out = model(**collate(encoded, tokenizer.pad_token_id))
+    sum(out["losses"].values()).backward()
+    for name, param in model.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+        if name.startswith("heads.") and name.endswith("weight"):
+            assert param.grad.abs().sum() > 0, name
+
+
+def test_head_without_labels_is_ignored(parts):
+    model, tokenizer, encoded = parts
+    for enc in encoded:
+        enc.framing = None
+    out = model(**collate(encoded, tokenizer.pad_token_id))
+    assert "framing" not in out["losses"]
+
+
+def test_overfit_four_sentences(parts):
+    model, tokenizer, encoded = parts
+    batch = collate(encoded, tokenizer.pad_token_id)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(150):
+        loss = sum(model(**batch)["losses"].values())
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    preds = predict(model, encoded, tokenizer.pad_token_id)
+    for ex, enc, pred in zip(SENTENCES, encoded, preds):
+        assert (pred.framing_score >= 0.5) == (ex.framing == 1.0)
+        spans = [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, pred.word_tag_probs)]
+        assert spans == [(s.start, s.end, s.category) for s in ex.spans]
+        labels = [STANCE_LABELS[max(range(3), key=p.__getitem__)] for p in pred.mention_probs]
+        assert labels == [t.label for t in ex.targets]
+
+
+def test_save_load_gives_identical_outputs(parts, tmp_path, tiny_base):
+    model, tokenizer, encoded = parts
+    model.framing_temperature.fill_(1.7)
+    save_model(model, tokenizer, tmp_path / "m", str(tiny_base), 64, freeze_embeddings=True, save_dtype="float32")
+    loaded, tok2, config = load_model(tmp_path / "m")
+    a = predict(model, encoded, tokenizer.pad_token_id)
+    b = predict(loaded, encoded, tok2.pad_token_id)
+    for x, y in zip(a, b):
+        assert x.framing_score == pytest.approx(y.framing_score, abs=1e-6)
+        assert torch.allclose(torch.tensor(x.word_tag_probs), torch.tensor(y.word_tag_probs), atol=1e-6)
+        assert torch.allclose(torch.tensor(x.mention_probs), torch.tensor(y.mention_probs), atol=1e-6)
+    assert config["heads"]["stance"]["labels"] == STANCE_LABELS
+    assert "torch" in config["versions"] and "transformers" in config["versions"]
+    assert not (tmp_path / "m" / "pytorch_model.bin").exists()
+
+
+def test_half_precision_export_stays_close(parts, tmp_path, tiny_base):
+    model, tokenizer, encoded = parts
+    save_model(model, tokenizer, tmp_path / "h", str(tiny_base), 64, freeze_embeddings=True, save_dtype="float16")
+    loaded, _, _ = load_model(tmp_path / "h")
+    a = predict(model, encoded, tokenizer.pad_token_id)
+    b = predict(loaded, encoded, tokenizer.pad_token_id)
+    assert max(abs(x.framing_score - y.framing_score) for x, y in zip(a, b)) < 1e-2
+
+
+def test_batched_equals_one_by_one(parts):
+    model, tokenizer, encoded = parts
+    batched = predict(model, encoded, tokenizer.pad_token_id, batch_size=4)
+    single = [predict(model, [e], tokenizer.pad_token_id, batch_size=1)[0] for e in encoded]
+    for x, y in zip(batched, single):
+        assert x.framing_score == pytest.approx(y.framing_score, abs=1e-5)
+        assert torch.allclose(torch.tensor(x.word_tag_probs), torch.tensor(y.word_tag_probs), atol=1e-5)
+        assert torch.allclose(torch.tensor(x.mention_probs), torch.tensor(y.mention_probs), atol=1e-5)
+
+
+def test_load_rejects_changed_labels(parts, tmp_path, tiny_base):
+    import json
+
+    model, tokenizer, _ = parts
+    save_model(model, tokenizer, tmp_path / "m", str(tiny_base), 64, freeze_embeddings=False)
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    cfg["heads"]["stance"]["labels"] = ["neg", "neu", "pos"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="expected the stance labels"):
+        load_model(tmp_path / "m")
+
+
+def test_load_rejects_a_directory_that_is_not_a_model(tmp_path, tiny_base):
+    with pytest.raises(ModelLoadError, match="not a stance model"):
+        load_model(tiny_base)
+    with pytest.raises(ModelLoadError, match="expected a stance model directory"):
+        load_model(tmp_path)
