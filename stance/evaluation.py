@@ -20,8 +20,8 @@ def _one_hot_tags(tags: Sequence[int]) -> list[list[float]]:
     return [[1.0 if i == t else 0.0 for i in range(len(LOADED_TAGS))] for t in tags]
 
 
-def _spans(enc: Encoded, probs: Sequence[Sequence[float]]) -> list[tuple[int, int, str]]:
-    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs)]
+def _spans(enc: Encoded, probs: Sequence[Sequence[float]], threshold: float = 0.5) -> list[tuple[int, int, str]]:
+    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold)]
 
 
 def framing_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float = 0.5) -> dict:
@@ -33,17 +33,18 @@ def framing_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePredicti
     return report
 
 
-def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction]) -> dict:
+def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float) -> dict:
     rows = [(e, p) for e, p in zip(encoded, preds) if e.word_tags is not None]
     if not rows:
         return {"n": 0}
     # Gold spans are decoded from word-level gold tags, so both sides share word boundaries.
     gold_spans = [_spans(e, _one_hot_tags(e.word_tags)) for e, _ in rows]
-    pred_spans = [_spans(e, p.word_tag_probs) for e, p in rows]
+    pred_spans = [_spans(e, p.word_tag_probs, threshold) for e, p in rows]
     gold_words = [[t != O for t in e.word_tags] for e, _ in rows]
-    pred_words = [[max(range(len(w)), key=w.__getitem__) != O for w in p.word_tag_probs] for _, p in rows]
+    pred_words = [[1.0 - w[O] >= threshold for w in p.word_tag_probs] for _, p in rows]
     return {
         "n": len(rows),
+        "threshold": threshold,
         "word": word_f1(gold_words, pred_words),
         "span": span_f1(gold_spans, pred_spans),
         "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
@@ -63,11 +64,15 @@ def evaluate_examples(model, tokenizer, examples: Sequence[Example], max_length:
     """Metrics for every head that `examples` carry labels for."""
     encoded = encode_examples(tokenizer, examples, max_length)
     preds = predict(model, encoded, tokenizer.pad_token_id, batch_size)
+    return metrics_for(encoded, preds, float(model.loaded_threshold))
+
+
+def metrics_for(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], loaded_threshold: float) -> dict:
     out: dict = {}
     if any(e.framing is not None for e in encoded):
         out["framing"] = framing_metrics(encoded, preds)
     if any(e.word_tags is not None for e in encoded):
-        out["loaded_terms"] = loaded_term_metrics(encoded, preds)
+        out["loaded_terms"] = loaded_term_metrics(encoded, preds, loaded_threshold)
     if any(e.mentions for e in encoded):
         out["stance"] = stance_metrics(encoded, preds)
     return out

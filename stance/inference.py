@@ -58,6 +58,9 @@ def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64
     return results  # type: ignore[return-value]
 
 
+O_ID = TAG_TO_ID["O"]
+
+
 @dataclass
 class DecodedSpan:
     start: int
@@ -66,8 +69,17 @@ class DecodedSpan:
     score: float
 
 
-def decode_spans(word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]]) -> list[DecodedSpan]:
-    """BIO decoding on the argmax tag of each word; an I- without a matching B- opens a span.
+def word_tag(probs: Sequence[float], threshold: float) -> str:
+    """A word is loaded when P(not O) >= threshold; its tag is then the likeliest non-O tag."""
+    if 1.0 - probs[O_ID] < threshold:
+        return "O"
+    return LOADED_TAGS[max((i for i in range(len(probs)) if i != O_ID), key=probs.__getitem__)]
+
+
+def decode_spans(
+    word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]], threshold: float = 0.5
+) -> list[DecodedSpan]:
+    """BIO decoding of thresholded word tags; an I- without a matching B- opens a span.
 
     A span's score is the mean, over its words, of the probability that the word
     belongs to the span's category (B or I).
@@ -83,7 +95,7 @@ def decode_spans(word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence
             spans.append(DecodedSpan(word_spans[current[0]][0], word_spans[current[-1]][1], category, score))
 
     for w, probs in enumerate(word_tag_probs):
-        tag = LOADED_TAGS[max(range(len(probs)), key=probs.__getitem__)]
+        tag = word_tag(probs, threshold)
         if tag == "O":
             close()
             current, category = [], None

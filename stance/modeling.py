@@ -106,8 +106,10 @@ class StanceModel(nn.Module):
                 ),
             }
         )
-        # Temperature for the framing logit, fitted on validation data after training.
+        # Fitted on validation data after training: the framing logit's temperature, and the
+        # P(word is loaded) above which a word is tagged (argmax under-tags rare loaded words).
         self.register_buffer("framing_temperature", torch.ones(()))
+        self.register_buffer("loaded_threshold", torch.full((), 0.5))
 
     def forward(
         self,
@@ -267,7 +269,8 @@ def load_model(model_dir: str | Path) -> tuple[StanceModel, Any, dict[str, Any]]
             )
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / WEIGHTS_NAME)).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.startswith("encoder.embeddings.")]
+    # Models saved before the loaded-term threshold existed keep its default (argmax-like 0.5).
+    missing = [k for k in missing if not k.startswith("encoder.embeddings.") and k != "loaded_threshold"]
     if missing or unexpected:
         raise ModelLoadError(
             f"{model_dir / WEIGHTS_NAME}: expected weights matching config.json, found missing {missing[:5]} "

@@ -56,6 +56,7 @@ class Scorer:
         self.max_length = int(self.config["max_length"])
         self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
         self.batch_size = batch_size
+        self.loaded_threshold = float(self.model.loaded_threshold)
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None,
               docs_per_chunk: int = 32) -> Iterator[dict]:
@@ -112,7 +113,7 @@ class Scorer:
         terms = [
             {"start": sent.start + s.start, "end": sent.start + s.end, "text": sent.text[s.start : s.end],
              "score": round(s.score, 4), "category": s.category}
-            for s in decode_spans(enc.word_spans, pred.word_tag_probs)
+            for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold)
         ]
         stance = [
             {"target": m.target, "mention": m.text, "start": m.start, "end": m.end, "label": stance_label(probs),

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import yaml
 
-from .calibration import fit_temperature
+from .calibration import fit_loaded_threshold, fit_temperature
 from .config import TrainConfig
 from .data import Splits, load_splits
 from .evaluation import evaluate_by_source, headline, selection_score
@@ -311,20 +311,36 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
     return finalize(out, config, splits, state)
 
 
+def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
+    """Fit the framing temperature and the loaded-term threshold on the validation split."""
+    by_source: dict[str, list] = {}
+    for ex in validation:
+        by_source.setdefault(ex.source, []).append(ex)
+    framing_logits, framing_gold, loaded = [], [], []
+    for examples in by_source.values():
+        encoded = encode_examples(tokenizer, examples, max_length)
+        preds = predict(model, encoded, tokenizer.pad_token_id)
+        for enc, pred in zip(encoded, preds):
+            if enc.framing is not None:
+                framing_logits.append(pred.framing_logit)
+                framing_gold.append(float(enc.framing >= 0.5))
+        if any(e.word_tags is not None for e in encoded):
+            loaded.append((encoded, preds))
+    model.framing_temperature.fill_(fit_temperature(framing_logits, framing_gold))
+    model.loaded_threshold.fill_(fit_loaded_threshold(loaded))
+
+
 def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
-    framing_val = [ex for ex in splits.validation if ex.framing is not None]
-    if framing_val:
-        enc = encode_examples(tokenizer, framing_val, config.model.max_length)
-        logits = [p.framing_logit for p in predict(model, enc, tokenizer.pad_token_id)]
-        model.framing_temperature.fill_(fit_temperature(logits, [float(ex.framing >= 0.5) for ex in framing_val]))
+    calibrate(model, tokenizer, splits.validation, config.model.max_length)
     _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config)
     final = out / DIR_MODEL
     extra = {"training": {"seed": config.training.seed, "validation_fraction": config.data.validation_fraction,
                           "best_step": state.best_step, "steps": state.step,
                           "datasets": [d.model_dump() for d in config.data.datasets]},
-             "framing_temperature": float(model.framing_temperature)}
+             "framing_temperature": float(model.framing_temperature),
+             "loaded_threshold": float(model.loaded_threshold)}
     save_model(model, tokenizer, final, config.model.base_model, config.model.max_length,
                config.model.freeze_embeddings, config.model.save_dtype, extra=extra)
     exported, tokenizer, _ = load_model(final)
@@ -336,6 +352,7 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
         "export_cost": {"dtype": config.model.save_dtype, "float32_headline": numbers_fp32,
                         "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32}},
         "framing_temperature": float(exported.framing_temperature),
+        "loaded_threshold": float(exported.loaded_threshold),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
     }
     (final / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
