@@ -43,50 +43,87 @@ def train(
 
 @app.command()
 def score(
-    paths: List[str] = typer.Argument(..., help="Text files, folders (recursive) or JSONL files of {id, text, targets}."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write JSONL here instead of stdout."),
+    paths: List[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write records here instead of stdout."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl (default), csv or parquet; default from the -o suffix."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
     target: Optional[List[str]] = typer.Option(None, "--target", "-t", help='Stance target: "Name" or "Name=alias1,alias2". Repeatable.'),
+    targets_file: Optional[Path] = typer.Option(None, "--targets-file", help="YAML of targets: Name: [alias, ...]."),
+    aliases: Optional[Path] = typer.Option(None, "--aliases", help="Alias table merging names (default: configs/aliases.yaml)."),
+    auto_targets: int = typer.Option(5, "--auto-targets", help="Targets to pick per article when none are given (0: none)."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Framing flag threshold (default 0.5)."),
+    glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this pattern, e.g. "*.html".'),
+    id_field: str = typer.Option("id", "--id-field", help="JSON field holding the document id."),
+    text_field: str = typer.Option("text", "--text-field", help="JSON field holding the article text."),
+    title_field: str = typer.Option("title", "--title-field", help="JSON field holding the title (scored as sentence 0)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per model batch."),
+    resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run into the same -o file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ) -> None:
-    """Score articles sentence by sentence; writes one JSON record per sentence."""
-    import json
-    import sys
+    """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
+    from rich.console import Console
 
-    from .documents import read_documents
+    from .documents import ReadOptions
+    from .job import run_scoring
+    from .output import output_format
     from .scoring import Scorer
-    from .targets import parse_target_option
+    from .targets import load_alias_file, load_targets_file, parse_target_option
 
-    if output is not None and output.exists() and not force:
-        fail(FileExistsError(f"expected a new output file, found {output} already there; pass --force to overwrite"))
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         fail(ValueError(f"expected --threshold in [0, 1], found {threshold}"))
+    if resume and output is None:
+        fail(ValueError("expected -o/--output with --resume: only a file output can be resumed"))
     try:
+        chosen = output_format(output, fmt)
+        if output is None and chosen != "jsonl":
+            raise ValueError(f"expected -o/--output for --format {chosen}: only JSONL can stream to stdout")
         targets = [parse_target_option(t) for t in target or []]
-        scorer = Scorer(model, threshold=threshold, batch_size=batch_size)
+        if targets_file:
+            targets += load_targets_file(targets_file)
+        scorer = Scorer(model, threshold=threshold, batch_size=batch_size, aliases=load_alias_file(aliases),
+                        auto_targets=auto_targets)
+        options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
+        result = run_scoring(paths, scorer, targets, output, chosen, options, resume=resume, force=force,
+                             show_progress=progress)
+    except (StanceError, ValueError) as exc:
+        fail(exc)
+    console = Console(stderr=True)
+    result.summary.render(console)
+    if result.skipped:
+        console.print(f"resumed: {result.skipped} documents were already complete")
+    if result.summary.documents + result.summary.failed == 0 and not result.skipped:
+        console.print("[yellow]warning:[/yellow] no documents found in the given paths")
+    if result.output:
+        console.print(f"records written to {result.output}")
+    raise typer.Exit(1 if result.summary.failed else 0)
+
+
+@app.command()
+def show(
+    file: Path = typer.Argument(..., help="One article: .txt, .md, .html or .json."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
+    target: Optional[List[str]] = typer.Option(None, "--target", "-t", help='Stance target: "Name" or "Name=alias1,alias2".'),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Framing flag threshold (default 0.5)."),
+    auto_targets: int = typer.Option(5, "--auto-targets", help="Targets to pick when none are given."),
+) -> None:
+    """Render one article in the terminal: flagged sentences, loaded terms, and stance per target."""
+    from rich.console import Console
+
+    from .documents import read_documents
+    from .render import render_article
+    from .scoring import Scorer
+    from .targets import load_alias_file, parse_target_option
+
+    try:
+        scorer = Scorer(model, threshold=threshold, aliases=load_alias_file(None), auto_targets=auto_targets)
+        docs = list(read_documents([file]))
+        records = list(scorer.score(docs[:1], [parse_target_option(t) for t in target or []]))
     except StanceError as exc:
         fail(exc)
-    failed = documents = 0
-    sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
-        last_doc = None
-        for record in scorer.score(read_documents(paths), targets):
-            if record["record"] == "error":
-                failed += 1
-                typer.secho(f"warning: {record['path']}: {record['error']}", fg="yellow", err=True)
-            if (record["doc_id"], record["path"]) != last_doc:
-                documents += 1
-                last_doc = (record["doc_id"], record["path"])
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if output:
-            sink.close()
-    if documents == 0:
-        typer.secho("warning: no documents found in the given paths", fg="yellow", err=True)
-    typer.echo(f"scored {documents - failed} documents, {failed} failed", err=True)
-    raise typer.Exit(1 if failed else 0)
+    if records and records[0]["record"] == "error":
+        fail(ValueError(f"{file}: {records[0]['error']}"), code=1)
+    render_article(Console(), docs[0].text, records)
 
 
 @app.command()

@@ -1,19 +1,28 @@
-"""Reading the documents to score: .txt files, folders (recursively) and JSONL records.
+"""Reading the documents to score: text, Markdown, HTML, JSON and JSONL files, folders and stdin.
 
-Reading never raises for a bad file: it yields a `Document` whose `error` says
-what went wrong, so a batch run reports it and goes on.
+Reading never raises for a bad file: it yields a `Document` whose `error` says what
+went wrong, so a batch run reports it and goes on. A document's `text` is what the
+record offsets point into; when the source has a separate title it is placed first,
+followed by a blank line, so the title is scored as sentence 0.
 """
 
 from __future__ import annotations
 
+import codecs
+import fnmatch
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-TEXT_SUFFIXES = {".txt", ".text"}
+TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-MAX_BYTES = 20_000_000  # a 20 MB "article" is a mistake (a dump, a binary), not news
+ALL_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+MAX_BYTES = 20_000_000  # one 20 MB "article" is a mistake (a dump, a binary), not news
+STDIN = "-"
 
 
 @dataclass
@@ -22,83 +31,199 @@ class Document:
     path: str
     text: str = ""
     targets: list[Any] = field(default_factory=list)  # strings or {"text", "start", "end"} objects
+    title: str | None = None
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """Where the fields of JSON / JSONL records are, and which files a folder contributes."""
+
+    id_field: str = "id"
+    text_field: str = "text"
+    title_field: str = "title"
+    targets_field: str = "targets"
+    glob: str | None = None  # e.g. "*.html"; folders only
+
+
 def decode_bytes(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then cp1252, which also covers latin-1's printable range."""
+    """Detect the encoding: BOMs first, then strict UTF-8, cp1252, charset detection, and latin-1 last."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     if b"\x00" in data[:8192]:
-        raise ValueError("expected text, found binary data (NUL bytes); pass only text, .jsonl or folders of them")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        raise ValueError("expected text, found binary data (NUL bytes); pass text, HTML, JSON(L) files or folders of them")
+    for encoding in ("utf-8", "cp1252"):  # cp1252 is by far the commonest legacy encoding of English news
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValueError("could not decode the file as UTF-8, cp1252 or latin-1")  # unreachable: latin-1 decodes anything
-
-
-def read_text_file(path: Path) -> Document:
-    doc = Document(doc_id=path.stem, path=str(path))
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ValueError(f"expected an article under {MAX_BYTES // 1_000_000} MB, found {size / 1e6:.0f} MB; split it")
-        doc.text = decode_bytes(path.read_bytes())
-        if not doc.text.strip():
-            raise ValueError("expected article text, found an empty file")
-    except (OSError, ValueError) as exc:
-        doc.error = str(exc)
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is not None:
+            return data.decode(best.encoding)
+    except (ImportError, LookupError, UnicodeDecodeError):
+        pass
+    return data.decode("latin-1")  # decodes any byte string
+
+
+def with_title(title: str | None, body: str) -> str:
+    title = (title or "").strip()
+    if not title or body.lstrip().startswith(title):
+        return body
+    return f"{title}\n\n{body}"
+
+
+def html_to_text(html: str) -> tuple[str | None, str]:
+    """Main text of a news page, without navigation, boilerplate or scripts (trafilatura)."""
+    import trafilatura
+
+    body = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True) or ""
+    meta = trafilatura.extract_metadata(html)
+    return (meta.title if meta is not None else None), body
+
+
+def _read_bytes(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ValueError(
+            f"expected an article under {MAX_BYTES // 1_000_000} MB, found {size / 1e6:.0f} MB; "
+            "split it, or put many articles in a .jsonl file (read line by line)"
+        )
+    return path.read_bytes()
+
+
+def _finish(doc: Document) -> Document:
+    if not doc.error and not doc.text.strip():
+        doc.error = "expected article text, found an empty document"
     return doc
 
 
-def _jsonl_document(line: str, path: Path, line_no: int) -> Document:
-    where = f"{path}:{line_no}"
+def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
+    """A .txt/.md/.html file is one document; a .json file holds one record or a list of them."""
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return Document(doc_id=f"{path.stem}:{line_no}", path=where, error=f"expected a JSON object, found invalid JSON ({exc})")
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        return Document(
-            doc_id=f"{path.stem}:{line_no}", path=where,
-            error='expected a JSON object with a string "text" field, e.g. {"id": "a1", "text": "..."}',
-        )
-    targets = record.get("targets") or []
-    if not isinstance(targets, list):
-        return Document(doc_id=str(record.get("id", f"{path.stem}:{line_no}")), path=where,
-                        error=f'expected "targets" to be a list, found {type(targets).__name__}')
-    doc_id = str(record["id"]) if record.get("id") is not None else f"{path.stem}:{line_no}"
-    return Document(doc_id=doc_id, path=where, text=record["text"], targets=targets)
-
-
-def read_jsonl_file(path: Path) -> Iterator[Document]:
-    try:
-        data = path.read_bytes()
-        text = decode_bytes(data)
+        text = decode_bytes(_read_bytes(path))
     except (OSError, ValueError) as exc:
         yield Document(doc_id=path.stem, path=str(path), error=str(exc))
         return
-    for line_no, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield _jsonl_document(line, path, line_no)
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        title, body = html_to_text(text)
+        yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body), title=title))
+    elif suffix in JSON_SUFFIXES:
+        yield from _json_documents(text, path, options)
+    else:
+        yield _finish(Document(doc_id=path.stem, path=str(path), text=text))
 
 
-def expand_paths(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given, folders expanded recursively to their text and JSONL files, in sorted order."""
-    files: list[Path] = []
+def _json_documents(text: str, path: Path, options: ReadOptions) -> Iterator[Document]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Document(doc_id=path.stem, path=str(path), error=f"expected JSON, found invalid JSON ({exc})")
+        return
+    records = data if isinstance(data, list) else [data]
+    for i, record in enumerate(records):
+        where = str(path) if len(records) == 1 and not isinstance(data, list) else f"{path}:{i}"
+        yield record_document(record, where, default_id=path.stem if where == str(path) else f"{path.stem}:{i}",
+                              options=options)
+
+
+def record_document(record: Any, where: str, default_id: str, options: ReadOptions) -> Document:
+    if not isinstance(record, dict) or not isinstance(record.get(options.text_field), str):
+        return Document(
+            doc_id=default_id, path=where,
+            error=f'expected a JSON object with a string "{options.text_field}" field, found '
+                  f"{type(record).__name__ if not isinstance(record, dict) else sorted(record)}; "
+                  "use --text-field to name the field that holds the article text",
+        )
+    doc_id = str(record[options.id_field]) if record.get(options.id_field) is not None else default_id
+    targets = record.get(options.targets_field) or []
+    if not isinstance(targets, list):
+        return Document(doc_id=doc_id, path=where, error=f'expected "{options.targets_field}" to be a list, found {type(targets).__name__}')
+    title = record.get(options.title_field) if isinstance(record.get(options.title_field), str) else None
+    text = with_title(title, record[options.text_field])
+    if title and text != record[options.text_field]:
+        # Target offsets refer to the record's text; shift them past the prepended title.
+        shift = len(text) - len(record[options.text_field])
+        targets = [_shift_target(t, shift) for t in targets]
+    return _finish(Document(doc_id=doc_id, path=where, text=text, targets=targets, title=title))
+
+
+def _shift_target(target: Any, shift: int) -> Any:
+    if isinstance(target, dict) and "start" in target and "end" in target:
+        return target | {"start": int(target["start"]) + shift, "end": int(target["end"]) + shift}
+    return target
+
+
+def _jsonl_lines(lines: Iterable[bytes], path: Path, options: ReadOptions) -> Iterator[Document]:
+    for line_no, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{line_no}"
+        try:
+            record = json.loads(decode_bytes(raw))
+        except (json.JSONDecodeError, ValueError) as exc:
+            yield Document(doc_id=f"{path.stem}:{line_no}", path=where, error=f"expected a JSON object, found invalid JSON ({exc})")
+            continue
+        yield record_document(record, where, default_id=f"{path.stem}:{line_no}", options=options)
+
+
+def read_jsonl_file(path: Path, options: ReadOptions) -> Iterator[Document]:
+    """Streamed line by line: a JSONL file may hold millions of articles."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        yield Document(doc_id=path.stem, path=str(path), error=str(exc))
+        return
+    with fh:
+        yield from _jsonl_lines(fh, path, options)
+
+
+def read_stdin(options: ReadOptions) -> Iterator[Document]:
+    """JSONL when the first non-blank character is '{', else one plain-text document."""
+    data = sys.stdin.buffer.read()
+    if data.lstrip()[:1] == b"{":
+        yield from _jsonl_lines(data.splitlines(), Path("stdin"), options)
+    else:
+        try:
+            yield _finish(Document(doc_id="stdin", path=STDIN, text=decode_bytes(data)))
+        except ValueError as exc:
+            yield Document(doc_id="stdin", path=STDIN, error=str(exc))
+
+
+def expand_paths(inputs: Iterable[str | Path], glob: str | None = None) -> list[Path]:
+    """Files as given; folders expanded recursively to readable files (matching `glob`), sorted."""
+    files: set[Path] = set()
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES | JSONL_SUFFIXES)
+            for p in path.rglob("*"):
+                if not p.is_file():
+                    continue
+                if glob is not None:
+                    if fnmatch.fnmatch(p.name, glob) or fnmatch.fnmatch(str(p.relative_to(path)), glob):
+                        files.add(p)
+                elif p.suffix.lower() in ALL_SUFFIXES:
+                    files.add(p)
         else:
-            files.append(path)
-    return sorted(set(files), key=lambda p: str(p))
+            files.add(path)
+    return sorted(files, key=str)
 
 
-def read_documents(inputs: Iterable[str | Path]) -> Iterator[Document]:
-    for path in expand_paths(inputs):
+def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = None) -> Iterator[Document]:
+    options = options or ReadOptions()
+    inputs = list(inputs)
+    if STDIN in [str(i) for i in inputs]:
+        yield from read_stdin(options)
+        inputs = [i for i in inputs if str(i) != STDIN]
+    for path in expand_paths(inputs, options.glob):
         if not path.exists():
-            yield Document(doc_id=path.stem, path=str(path), error="no such file")
+            yield Document(doc_id=path.stem, path=str(path), error="expected a file or folder, found no such path")
         elif path.suffix.lower() in JSONL_SUFFIXES:
-            yield from read_jsonl_file(path)
+            yield from read_jsonl_file(path, options)
         else:
-            yield read_text_file(path)
+            yield from read_single_file(path, options)

@@ -3,10 +3,12 @@
 Record schema (a public contract; see the README):
 
     {"record": "sentence", "doc_id", "path", "sentence_index", "start", "end", "text",
-     "framing": {"score", "flag"},
-     "loaded_terms": [{"start", "end", "text", "score", "category"}],
+     "voice": {"label": editorial|quoted|attributed, "source"},
+     "framing": {"score", "flag"},          # flag: score >= threshold AND editorial voice
+     "loaded_terms": [{"start", "end", "text", "score", "category", "voice": {"label", "source"}}],
      "stance": [{"target", "mention", "start", "end", "label", "scores": {"against", "neutral", "favor"}}]}
 
+    {"record": "summary", "doc_id", "path", ...}      closes every scored article (see summary.py)
     {"record": "error", "doc_id", "path", "error"}   for a document that could not be scored
 """
 
@@ -24,7 +26,9 @@ from .inference import SentencePrediction, decode_spans, predict, stance_label
 from .labels import STANCE_LABELS
 from .modeling import load_model
 from .segmentation import Sentence, split_sentences
-from .targets import Mention, Target, find_mentions, parse_document_target
+from .summary import article_summary
+from .targets import AliasTable, Mention, Target, auto_targets, find_mentions, parse_document_target
+from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
 MODEL_ENV = "STANCE_MODEL"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
@@ -40,6 +44,10 @@ def default_model_path() -> Path:
     return path
 
 
+def error_record(doc: Document, error: str) -> dict:
+    return {"record": "error", "doc_id": doc.doc_id, "path": doc.path, "error": error}
+
+
 @dataclass
 class _Item:
     """One sentence awaiting the model."""
@@ -48,11 +56,16 @@ class _Item:
     index: int
     sentence: Sentence
     mentions: list[Mention]
+    voice: Voice
+    quotes: list[tuple[int, int]]
 
 
 class Scorer:
-    def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64):
+    def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64,
+                 aliases: AliasTable | None = None, auto_targets: int = 5):
         self.model, self.tokenizer, self.config = load_model(model_dir or default_model_path())
+        self.aliases = aliases or AliasTable()
+        self.auto_targets = auto_targets  # how many targets to pick when a document has none
         self.max_length = int(self.config["max_length"])
         self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
         self.batch_size = batch_size
@@ -60,7 +73,14 @@ class Scorer:
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None,
               docs_per_chunk: int = 32) -> Iterator[dict]:
-        """Records in document order, sentences in text order. Memory is bounded by one chunk."""
+        """Records in document order, sentences in text order, each article closed by its summary."""
+        for _, records in self.score_documents(documents, targets, docs_per_chunk):
+            yield from records
+
+    def score_documents(self, documents: Iterable[Document], targets: list[Target] | None = None,
+                        docs_per_chunk: int = 32) -> Iterator[tuple[Document, list[dict]]]:
+        """(document, its records) in input order. Sentences of a chunk of documents share length-sorted
+        batches; memory is bounded by one chunk, not by the corpus."""
         chunk: list[Document] = []
         for doc in documents:
             chunk.append(doc)
@@ -70,7 +90,7 @@ class Scorer:
         if chunk:
             yield from self._score_chunk(chunk, targets or [])
 
-    def _score_chunk(self, docs: list[Document], global_targets: list[Target]) -> Iterator[dict]:
+    def _score_chunk(self, docs: list[Document], global_targets: list[Target]) -> Iterator[tuple[Document, list[dict]]]:
         items: list[_Item] = []
         errors: dict[int, str] = {}
         for d, doc in enumerate(docs):
@@ -78,22 +98,31 @@ class Scorer:
                 errors[d] = doc.error
                 continue
             try:
-                targets = global_targets + [parse_document_target(t, doc.text) for t in doc.targets]
+                targets = self._targets_for(doc, global_targets)
             except InputError as exc:
                 errors[d] = str(exc)
                 continue
-            for i, sent in enumerate(split_sentences(doc.text)):
-                items.append(_Item(d, i, sent, find_mentions(targets, sent.text, sent.start)))
+            sentences = split_sentences(doc.text)
+            voices, quotes = assign_voices(doc.text, sentences)
+            for i, (sent, voice) in enumerate(zip(sentences, voices)):
+                items.append(_Item(d, i, sent, find_mentions(targets, sent.text, sent.start), voice, quotes))
         encoded = self._encode(items)
         preds = predict(self.model, encoded, self.tokenizer.pad_token_id, self.batch_size) if encoded else []
         by_doc: dict[int, list[dict]] = {}
         for item, enc, pred in zip(items, encoded, preds):
             by_doc.setdefault(item.doc, []).append(self._record(docs[item.doc], item, enc, pred))
         for d, doc in enumerate(docs):
-            if d in errors:
-                yield {"record": "error", "doc_id": doc.doc_id, "path": doc.path, "error": errors[d]}
+            if d in errors or not by_doc.get(d):
+                yield doc, [error_record(doc, errors.get(d, "expected at least one sentence, found none"))]
             else:
-                yield from by_doc.get(d, [])
+                yield doc, by_doc[d] + [article_summary(by_doc[d])]
+
+    def _targets_for(self, doc: Document, global_targets: list[Target]) -> list[Target]:
+        own = [self.aliases.resolve(parse_document_target(t, doc.text)) for t in doc.targets]
+        targets = [self.aliases.resolve(t) for t in global_targets] + own
+        if not targets and self.auto_targets:
+            targets = auto_targets(doc.text, self.aliases, top_k=self.auto_targets)
+        return targets
 
     def _encode(self, items: list[_Item]) -> list[Encoded]:
         encoded = tokenize(self.tokenizer, [it.sentence.text for it in items], self.max_length)
@@ -112,7 +141,8 @@ class Scorer:
         sent = item.sentence
         terms = [
             {"start": sent.start + s.start, "end": sent.start + s.end, "text": sent.text[s.start : s.end],
-             "score": round(s.score, 4), "category": s.category}
+             "score": round(s.score, 4), "category": s.category,
+             "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_dict()}
             for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold)
         ]
         stance = [
@@ -128,7 +158,10 @@ class Scorer:
             "start": sent.start,
             "end": sent.end,
             "text": sent.text,
-            "framing": {"score": round(pred.framing_score, 4), "flag": pred.framing_score >= self.threshold},
+            "voice": item.voice.as_dict(),
+            # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
+            "framing": {"score": round(pred.framing_score, 4),
+                        "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL},
             "loaded_terms": terms,
             "stance": stance,
         }

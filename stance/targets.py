@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
 
 from .errors import InputError
+
+DEFAULT_ALIASES = Path(__file__).resolve().parent.parent / "configs" / "aliases.yaml"
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,109 @@ def find_mentions(targets: list[Target], sentence: str, sent_start: int) -> list
             s, e = spans[0]
             out.append(Mention(target.name, s, e, sentence[s - sent_start : e - sent_start], spans))
     return out
+
+
+# ---------------------------------------------------------------------------- alias tables
+
+
+class AliasTable:
+    """Canonical names and the words that refer to them ("US", "Washington" -> "United States")."""
+
+    def __init__(self, entries: dict[str, list[str]] | None = None) -> None:
+        self.aliases: dict[str, tuple[str, ...]] = {}
+        self.canonical: dict[str, str] = {}
+        for name, aliases in (entries or {}).items():
+            self.add(str(name), [str(a) for a in aliases or []])
+
+    def add(self, name: str, aliases: Iterable[str]) -> None:
+        merged = tuple(dict.fromkeys(list(self.aliases.get(name, ())) + [a for a in aliases if a != name]))
+        self.aliases[name] = merged
+        for form in (name, *merged):
+            self.canonical[form.lower()] = name
+
+    def resolve(self, target: Target) -> Target:
+        """Expand a target with its alias-table entry, under the canonical name."""
+        if target.span is not None:
+            return target
+        name = self.canonical.get(target.name.lower())
+        if name is None:
+            for alias in target.aliases:
+                name = self.canonical.get(alias.lower())
+                if name:
+                    break
+        if name is None:
+            return target
+        forms = (target.name, *target.aliases, *self.aliases[name])
+        return Target(name, tuple(dict.fromkeys(f for f in forms if f != name)))
+
+
+def load_alias_file(path: str | Path | None) -> AliasTable:
+    """A YAML mapping `Name: [alias, ...]` or a list of `{name, aliases}` objects."""
+    if path is None:
+        path = DEFAULT_ALIASES
+        if not path.exists():
+            return AliasTable()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"expected a YAML alias/targets file at {path}, found no such file")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if isinstance(data, list):
+        try:
+            data = {item["name"]: item.get("aliases", []) for item in data}
+        except (TypeError, KeyError):
+            raise InputError(f"{path}: expected a list of {{name, aliases}} objects or a mapping Name: [aliases]") from None
+    if not isinstance(data, dict) or not all(isinstance(v, (list, type(None))) for v in data.values()):
+        raise InputError(f"{path}: expected a mapping Name: [alias, ...], found {type(data).__name__}")
+    return AliasTable(data)
+
+
+def load_targets_file(path: str | Path) -> list[Target]:
+    table = load_alias_file(path)
+    return [Target(name, aliases) for name, aliases in table.aliases.items()]
+
+
+# ---------------------------------------------------------------------------- automatic targets
+
+_CAPITALISED = re.compile(
+    r"(?<![\w’'-])(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,})(?:\s+(?:(?:al|bin|ibn|de|van|von|der|of|the|for)[-\s]+)?(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,}))*"
+)
+_NOT_ACTORS = set(
+    """The A An This That These Those It Its He She They We I You His Her Their Our My Your But And Or If When While
+    After Before Since Under In On At For From By With Without As To Of Also However Meanwhile Still Yet There Here
+    What Who Why How Where Which Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
+    April May June July August September October November December Mr Mrs Ms Dr President Prime Minister Back Top
+    Read More Related Share Photo Image Video Updated Copyright According Speaking""".split()
+)
+
+
+def _strip_leading_function_words(phrase: str) -> str:
+    words = phrase.split()
+    while words and words[0] in _NOT_ACTORS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def auto_targets(text: str, aliases: AliasTable, top_k: int = 5, min_count: int = 2) -> list[Target]:
+    """The actors and places an article mentions most: capitalised names, merged through the alias
+    table and by surname ("Khazali" counts toward "Qais Khazali"). A heuristic stand-in for NER that
+    needs no model download."""
+    counts: Counter[str] = Counter()
+    forms: dict[str, set[str]] = {}
+    for m in _CAPITALISED.finditer(text):
+        phrase = _strip_leading_function_words(m.group(0))
+        if not phrase or phrase in _NOT_ACTORS or len(phrase) < 2:
+            continue
+        name = aliases.canonical.get(phrase.lower(), phrase)
+        counts[name] += 1
+        forms.setdefault(name, set()).add(phrase)
+    # Fold a single word into the longest multi-word name that ends with it (surnames).
+    for name in sorted(counts, key=len):
+        if " " in name:
+            continue
+        longer = [n for n in counts if n != name and n.endswith(" " + name) and counts[n] > 0]
+        if longer:
+            full = max(longer, key=lambda n: counts[n])
+            counts[full] += counts.pop(name)
+            forms[full] |= forms.pop(name)
+    chosen = [n for n, c in counts.most_common() if c >= min_count][:top_k]
+    return [aliases.resolve(Target(n, tuple(sorted(forms[n] - {n})))) for n in chosen]

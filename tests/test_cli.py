@@ -103,6 +103,10 @@ def test_evaluate_bad_spec(trained):
     assert "ADAPTER:PATH" in result.output
 
 
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
 def test_score_text_folder_and_jsonl(trained, tmp_path):
     docs = tmp_path / "docs"
     (docs / "sub").mkdir(parents=True)
@@ -116,21 +120,24 @@ def test_score_text_folder_and_jsonl(trained, tmp_path):
     result = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out),
                                  "--target", "United States=US,Washington", "--threshold", "0.4"])
     assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["doc_id"], r["sentence_index"]) for r in records] == [("b", 0), ("b", 1), ("j1", 0), ("a", 0), ("a", 1)]
-    for r in records:
-        assert {"doc_id", "path", "sentence_index", "start", "end", "text", "framing", "loaded_terms", "stance"} <= set(r)
+    records = read_records(out)
+    sentences = [r for r in records if r["record"] == "sentence"]
+    assert [(r["doc_id"], r["sentence_index"]) for r in sentences] == [("b", 0), ("b", 1), ("j1", 0), ("a", 0), ("a", 1)]
+    assert [r["record"] for r in records].count("summary") == 3
+    for r in sentences:
+        assert {"doc_id", "path", "sentence_index", "start", "end", "text", "framing", "loaded_terms", "stance", "voice"} <= set(r)
         assert 0.0 <= r["framing"]["score"] <= 1.0
-        assert r["framing"]["flag"] == (r["framing"]["score"] >= 0.4)
-    a0 = records[3]
+        assert r["framing"]["flag"] == (r["framing"]["score"] >= 0.4 and r["voice"]["label"] == "editorial")
+    a0 = sentences[3]
     assert [(s["target"], s["mention"]) for s in a0["stance"]] == [("United States", "US")]
     assert set(a0["stance"][0]["scores"]) == {"against", "neutral", "favor"}
-    assert [s["target"] for s in records[4]["stance"]] == ["United States"]
-    j1 = records[2]
-    assert sorted(s["target"] for s in j1["stance"]) == ["Biden", "Trump"]
+    assert [s["target"] for s in sentences[4]["stance"]] == ["United States"]
+    j1 = sentences[2]
+    assert sorted(s["target"] for s in j1["stance"]) == ["Joe Biden", "Trump"]  # Biden merged via the alias table
     text = (docs / "sub" / "a.txt").read_text()
     assert text[a0["start"] : a0["end"]] == a0["text"]
     assert text[a0["stance"][0]["start"] : a0["stance"][0]["end"]] == "US"
+    assert "corpus summary" in result.output
 
 
 def test_score_bad_files_give_error_records_and_exit_1(trained, tmp_path):
@@ -138,14 +145,53 @@ def test_score_bad_files_give_error_records_and_exit_1(trained, tmp_path):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
     (tmp_path / "bad.jsonl").write_text('{"id": "x", "text": "fine."}\n{not json\n')
+    with (tmp_path / "huge.txt").open("wb") as fh:
+        fh.truncate(50_000_000)  # 50 MB
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(out)])
     assert result.exit_code == 1
-    records = [json.loads(line) for line in out.read_text().splitlines()]
+    records = read_records(out)
     errors = {r["path"].split("/")[-1]: r["error"] for r in records if r["record"] == "error"}
-    assert set(errors) == {"bad.jsonl:2", "bin.txt", "empty.txt"}
-    assert "binary" in errors["bin.txt"] and "empty" in errors["empty.txt"]
+    assert set(errors) == {"bad.jsonl:2", "bin.txt", "empty.txt", "huge.txt"}
+    assert "binary" in errors["bin.txt"] and "empty" in errors["empty.txt"] and "MB" in errors["huge.txt"]
     assert sum(r["record"] == "sentence" for r in records) == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_score_tabular_formats(trained, tmp_path, fmt):
+    import pandas as pd
+
+    (tmp_path / "a.txt").write_text("The council met. The mayor said it was fine.")
+    out = tmp_path / f"out.{fmt}"
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+    assert list(frame["record"]) == ["sentence", "sentence", "summary"]
+    assert {"framing_score", "framing_flag", "voice_label", "loaded_terms", "stance"} <= set(frame.columns)
+    assert list(frame["voice_label"][:2]) == ["editorial", "attributed"]
+
+
+def test_score_stdin(trained):
+    result = runner.invoke(app, ["score", "-", "-m", str(trained / "model")], input="The council met on Monday.")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["doc_id"] == "stdin" and first["text"] == "The council met on Monday."
+
+
+def test_show_renders_an_article(trained, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text('Title\n\nThe regime attacked. "They are thugs," said the leader.')
+    result = runner.invoke(app, ["show", str(path), "-m", str(trained / "model"), "-t", "regime"])
+    assert result.exit_code == 0, result.output
+    assert "The regime attacked." in result.output and "stance per target" in result.output
+    assert "regime:" in result.output
+
+
+def test_score_usage_errors_exit_2(trained, tmp_path):
+    (tmp_path / "a.txt").write_text("Hello.")
+    assert runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "--format", "xml",
+                               "-o", str(tmp_path / "o")]).exit_code == 2
+    assert runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "--resume"]).exit_code == 2
 
 
 def test_score_refuses_to_overwrite(trained, tmp_path):

@@ -1,0 +1,158 @@
+"""Writing records: JSONL, CSV or Parquet, incrementally, atomically and resumably.
+
+While a run is going, every finished document is appended to a JSONL journal
+(`OUT.partial`) in a single write and flushed, so a kill (even `kill -9`) loses at
+most the document being written. `--resume` truncates the journal after the last
+complete document (one closed by its summary or error record) and skips the
+documents already in it. Only when the run ends is the journal turned into OUT in
+the requested format and moved into place with an atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+from .errors import InputError
+
+FORMATS = ("jsonl", "csv", "parquet")
+CLOSING_RECORDS = ("summary", "error")
+# Columns of the flat (CSV / Parquet) form: nested objects become prefixed columns or JSON text.
+FLAT_COLUMNS = [
+    "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
+    "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
+]
+INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
+
+
+def doc_key(record: dict) -> tuple[str, str]:
+    return (str(record.get("path")), str(record.get("doc_id")))
+
+
+def output_format(path: Path | None, requested: str | None) -> str:
+    if requested:
+        if requested not in FORMATS:
+            raise InputError(f"expected --format to be one of {FORMATS}, found {requested!r}")
+        return requested
+    suffix = path.suffix.lower().lstrip(".") if path else ""
+    return suffix if suffix in FORMATS else "jsonl"
+
+
+class Journal:
+    """The append-only JSONL file a run writes to before it is finalised."""
+
+    def __init__(self, output: Path, fmt: str, resume: bool = False, force: bool = False) -> None:
+        self.output, self.fmt = output, fmt
+        self.path = output.with_name(output.name + ".partial")
+        self.done: set[tuple[str, str]] = set()
+        if output.exists() and not force and not resume:
+            raise InputError(f"expected a new output file, found {output} already there; pass --force to overwrite")
+        if resume and self.path.exists():
+            self.done = self._recover()
+        elif self.path.exists() and not force:
+            raise InputError(
+                f"found an unfinished run's journal {self.path}; pass --resume to finish it or --force to start over"
+            )
+        else:
+            self.path.unlink(missing_ok=True)
+        self.fh = self.path.open("ab")
+
+    def _recover(self) -> set[tuple[str, str]]:
+        """Keys of complete documents; anything after the last complete document is cut off."""
+        done: set[tuple[str, str]] = set()
+        keep = 0
+        with self.path.open("rb") as fh:
+            offset = 0
+            for line in fh:
+                offset += len(line)
+                if not line.endswith(b"\n"):
+                    break  # a torn last write
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    break
+                if record.get("record") in CLOSING_RECORDS:
+                    done.add(doc_key(record))
+                    keep = offset
+        with self.path.open("r+b") as fh:
+            fh.truncate(keep)
+        return done
+
+    def write_document(self, records: list[dict]) -> None:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+        self.fh.write(data)  # one write per document: a kill leaves whole documents or a torn tail
+        self.fh.flush()
+
+    def finish(self) -> Path:
+        """Turn the journal into the final output and move it into place atomically."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        if self.fmt == "jsonl":
+            os.replace(self.path, self.output)
+            return self.output
+        tmp = self.output.with_name(self.output.name + ".tmp")
+        (write_csv if self.fmt == "csv" else write_parquet)(read_jsonl(self.path), tmp)
+        os.replace(tmp, self.output)
+        self.path.unlink()
+        return self.output
+
+    def close(self) -> None:
+        if not self.fh.closed:
+            self.fh.flush()
+            self.fh.close()
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with path.open("r", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def flatten(record: dict) -> dict:
+    row: dict = {}
+    for key, value in record.items():
+        if key in ("voice", "framing") and isinstance(value, dict):
+            for sub, v in value.items():
+                row[f"{key}_{sub}"] = v
+        elif isinstance(value, (dict, list)):
+            row[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            row[key] = value
+    return {c: row.get(c) for c in FLAT_COLUMNS}
+
+
+def write_csv(records: Iterator[dict], path: Path) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FLAT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow(flatten(record))
+
+
+def write_parquet(records: Iterator[dict], path: Path, batch_rows: int = 5000) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def kind(c: str):
+        if c in INT_COLUMNS:
+            return pa.int64()
+        return {"framing_score": pa.float64(), "framing_flag": pa.bool_()}.get(c, pa.string())
+
+    schema = pa.schema([(c, kind(c)) for c in FLAT_COLUMNS])
+    with pq.ParquetWriter(str(path), schema) as writer:
+        batch: list[dict] = []
+        for record in records:
+            row = flatten(record)
+            batch.append({c: (str(row[c]) if row.get(c) is not None and kind(c) == pa.string() else row.get(c))
+                          for c in FLAT_COLUMNS})
+            if len(batch) >= batch_rows:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))

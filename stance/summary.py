@@ -1,0 +1,108 @@
+"""Per-article summary records and the corpus-level summary printed at the end of a run."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .labels import STANCE_LABELS
+
+VOICES = ("editorial", "quoted", "attributed")
+
+
+def _stance_block(entries: list[dict]) -> dict:
+    n = len(entries)
+    mean = {label: round(sum(e["scores"][label] for e in entries) / n, 4) for label in STANCE_LABELS}
+    counts = Counter(e["label"] for e in entries)
+    return {"n": n, "mean_scores": mean, "counts": {label: counts.get(label, 0) for label in STANCE_LABELS},
+            "label": max(mean, key=mean.get)}
+
+
+def article_summary(sentences: list[dict], top_terms: int = 10) -> dict:
+    """Summary record of one article from its sentence records."""
+    first = sentences[0]
+    editorial = [s for s in sentences if s["voice"]["label"] == "editorial"]
+    flagged = [s for s in editorial if s["framing"]["flag"]]
+    terms = [t for s in sentences for t in s["loaded_terms"]]
+    by_target: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for s in sentences:
+        for st in s["stance"]:
+            by_target[st["target"]][s["voice"]["label"]].append(st)
+    return {
+        "record": "summary",
+        "doc_id": first["doc_id"],
+        "path": first["path"],
+        "sentences": len(sentences),
+        "framing_index": {
+            "editorial_sentences": len(editorial),
+            "flagged": len(flagged),
+            "share_flagged": round(len(flagged) / len(editorial), 4) if editorial else 0.0,
+            "mean_score": round(sum(s["framing"]["score"] for s in editorial) / len(editorial), 4) if editorial else None,
+        },
+        "loaded_terms": {
+            "count": len(terms),
+            "by_category": dict(Counter(t["category"] for t in terms)),
+            "by_voice": dict(Counter(t["voice"]["label"] for t in terms)),
+            "top": [{"text": text, "count": c} for text, c in Counter(t["text"].lower() for t in terms).most_common(top_terms)],
+        },
+        "stance": [
+            {"target": target,
+             "overall": _stance_block([e for v in VOICES for e in voices.get(v, [])]),
+             "by_voice": {v: _stance_block(voices[v]) for v in VOICES if voices.get(v)}}
+            for target, voices in by_target.items()
+        ],
+    }
+
+
+@dataclass
+class CorpusSummary:
+    """Running totals over a whole run, for the table printed at the end."""
+
+    documents: int = 0
+    failed: int = 0
+    sentences: int = 0
+    editorial: int = 0
+    flagged: int = 0
+    framing_sum: float = 0.0
+    terms: Counter = field(default_factory=Counter)
+    stance: dict = field(default_factory=lambda: defaultdict(Counter))
+    errors: list = field(default_factory=list)
+
+    def add(self, record: dict) -> None:
+        kind = record.get("record")
+        if kind == "error":
+            self.failed += 1
+            self.errors.append((record["path"], record["error"]))
+        elif kind == "summary":
+            self.documents += 1
+            fi = record["framing_index"]
+            self.editorial += fi["editorial_sentences"]
+            self.flagged += fi["flagged"]
+            self.framing_sum += (fi["mean_score"] or 0.0) * fi["editorial_sentences"]
+            self.sentences += record["sentences"]
+            for t in record["loaded_terms"]["top"]:
+                self.terms[t["text"]] += t["count"]
+            for st in record["stance"]:
+                self.stance[st["target"]] += Counter(st["overall"]["counts"])
+
+    def render(self, console) -> None:
+        from rich.table import Table
+
+        table = Table(title="stance: corpus summary", show_header=True)
+        table.add_column("measure")
+        table.add_column("value", overflow="fold")
+        table.add_row("documents scored", str(self.documents))
+        table.add_row("documents failed", str(self.failed))
+        table.add_row("sentences", str(self.sentences))
+        share = self.flagged / self.editorial if self.editorial else 0.0
+        table.add_row("editorial sentences flagged", f"{self.flagged} / {self.editorial} ({share:.1%})")
+        mean = self.framing_sum / self.editorial if self.editorial else 0.0
+        table.add_row("mean editorial framing score", f"{mean:.3f}")
+        table.add_row("top loaded terms", ", ".join(f"{t} ({c})" for t, c in self.terms.most_common(8)) or "-")
+        for target, counts in sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
+            table.add_row(f"stance: {target}", "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS))
+        console.print(table)
+        for path, error in self.errors[:10]:
+            console.print(f"[yellow]failed[/yellow] {path}: {error}")
+        if len(self.errors) > 10:
+            console.print(f"... and {len(self.errors) - 10} more failures (see the error records)")

@@ -1,0 +1,170 @@
+"""Whose words are these? Editorial voice, quoted speech, or attributed (reported) speech.
+
+Rule-based, because the cues are lexical and reliable in news style: quotation marks
+(straight or curly, across sentence boundaries) and speech verbs ("X said", "according
+to X", "X warned that"). The source is named whenever the text names it; a pronoun
+("he said") resolves to the last named source in the article.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from .segmentation import Sentence
+
+EDITORIAL, QUOTED, ATTRIBUTED = "editorial", "quoted", "attributed"
+
+SPEECH_VERBS = (
+    "said|says|say|told|tells|warned|warns|claimed|claims|stated|states|added|adds|noted|notes|argued|argues|"
+    "insisted|insists|announced|announces|explained|explains|asserted|asserts|alleged|alleges|wrote|writes|"
+    "tweeted|tweets|declared|declares|stressed|stresses|admitted|admits|denied|denies|accused|accuses|urged|"
+    "urges|suggested|suggests|acknowledged|acknowledges|confirmed|confirms|criticized|criticised|criticizes|"
+    "criticises|called|calls|described|describes|spoke|speaks|maintained|maintains|contended|contends|"
+    "complained|complains|vowed|vows|threatened|threatens|predicted|predicts|believes|believed|thinks|thought"
+)
+_START = r"(?<![\w’'-])"  # a source starts at a word boundary, never mid-word
+_NAME = r"(?:[A-Z][\w’'.-]*(?:\s+(?:(?:al|bin|ibn|de|van|von|der|of|the|for|and)[-\s]+)*[A-Z][\w’'.-]*)*)"
+_ROLE = (
+    r"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?(?:[A-Za-z’'-]+\s+){0,2}(?:officials?|spokes(?:man|woman|person)|ministry|"
+    r"minister|government|police|army|military|leader|commander|president|prime minister|governor|mayor|"
+    r"analysts?|experts?|sources?|critics?|residents?|witnesses|activists?|statement|reports?|agency|group|"
+    r"movement|authorities|lawmakers?|senators?|diplomats?|observers?|officers?|prosecutors?|lawyers?|politicians?|"
+    r"secretary|chief|director|chairman|ambassador|envoy|campaign|party|committee|council|court|judge)"
+)
+_PRONOUN = r"(?:he|she|they|He|She|They)"
+_VERB = rf"(?:{SPEECH_VERBS})"
+
+# "according to X"
+_ACCORDING = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by)\s+(?P<src>{_NAME}|{_ROLE})")
+# "X said", "X, a militia leader, warned that"
+_SOURCE_VERB = re.compile(rf"{_START}(?P<src>{_NAME}|{_ROLE}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b")
+# "..., said X" / "..., X said"
+_VERB_SOURCE = re.compile(rf"\b{_VERB}\s+(?P<src>{_NAME}|{_ROLE})")
+
+OPEN_CLOSE = {"“": "”", "«": "»", "„": "“"}
+
+
+@dataclass(frozen=True)
+class Voice:
+    label: str  # editorial | quoted | attributed
+    source: str | None = None
+    cue: str | None = None  # the attribution words that decided it
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "source": self.source}
+
+
+def quote_regions(text: str, max_len: int = 3000) -> list[tuple[int, int]]:
+    """Character ranges inside quotation marks (the marks excluded). Curly quotes may span
+    sentences and paragraphs; straight quotes pair within a paragraph."""
+    regions: list[tuple[int, int]] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in OPEN_CLOSE:
+            close = text.find(OPEN_CLOSE[ch], i + 1, i + 1 + max_len)
+            if close > i:
+                regions.append((i + 1, close))
+                i = close + 1
+                continue
+        elif ch == '"':
+            para_end = text.find("\n\n", i)
+            para_end = len(text) if para_end < 0 else para_end
+            close = text.find('"', i + 1, min(para_end, i + 1 + max_len))
+            if close > i:
+                regions.append((i + 1, close))
+                i = close + 1
+                continue
+        elif ch == "‘" and (i == 0 or not text[i - 1].isalnum()):
+            m = re.compile(r"’(?![A-Za-z])").search(text, i + 1, min(len(text), i + 1 + max_len))
+            if m:
+                regions.append((i + 1, m.start()))
+                i = m.end()
+                continue
+        i += 1
+    return regions
+
+
+def inside_share(start: int, end: int, regions: Sequence[tuple[int, int]]) -> float:
+    covered = sum(max(0, min(end, e) - max(start, s)) for s, e in regions)
+    return covered / max(1, end - start)
+
+
+def _outside_quotes(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> str:
+    """The sentence with quoted stretches blanked out, so cues are only found in the outlet's words."""
+    chars = list(sentence.text)
+    for s, e in regions:
+        for k in range(max(s, sentence.start), min(e, sentence.end)):
+            chars[k - sentence.start] = " "
+    return "".join(chars)
+
+
+def find_attribution(text: str) -> tuple[str | None, str | None]:
+    """(source, cue) of the first attribution in `text`, or (None, None)."""
+    for pattern in (_ACCORDING, _SOURCE_VERB, _VERB_SOURCE):
+        m = pattern.search(text)
+        if m:
+            source = m.group("src").strip(" ,")
+            if pattern is _VERB_SOURCE and re.fullmatch(_PRONOUN, source):
+                continue
+            return source, m.group(0)
+    return None, None
+
+
+def _clean_source(source: str | None) -> str | None:
+    if source is None:
+        return None
+    source = re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", source)
+    if source.endswith(".") and "." not in source.split()[-1][:-1]:
+        source = source[:-1]  # the sentence's full stop, not an abbreviation such as "U.S."
+    return source.strip() or None
+
+
+def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice], list[tuple[int, int]]]:
+    """A `Voice` per sentence, plus the document's quote regions (for loaded terms)."""
+    regions = quote_regions(text)
+    attributions = []
+    for sent in sentences:
+        source, cue = find_attribution(_outside_quotes(sent, regions))
+        attributions.append((_clean_source(source), cue))
+    voices: list[Voice] = []
+    last_named: str | None = None
+    for k, sent in enumerate(sentences):
+        source, cue = attributions[k]
+        if source and re.fullmatch(_PRONOUN, source):
+            source = last_named
+        elif source:
+            last_named = source
+        quoted = inside_share(sent.start, sent.end, regions) >= 0.5
+        if quoted and source is None and voices and voices[-1].label != EDITORIAL and _continues_quote(sent, regions):
+            source = voices[-1].source  # a quote running on from the previous sentence keeps its speaker
+        if quoted and source is None:
+            # A quote's speaker is often named in the sentence before or after it.
+            for j in (k - 1, k + 1):
+                if 0 <= j < len(sentences) and attributions[j][0]:
+                    neighbour = attributions[j][0]
+                    source = last_named if re.fullmatch(_PRONOUN, neighbour) else neighbour
+                    break
+        if quoted:
+            voices.append(Voice(QUOTED, source, cue))
+        elif cue:
+            voices.append(Voice(ATTRIBUTED, source, cue))
+        else:
+            voices.append(Voice(EDITORIAL))
+    return voices, regions
+
+
+def _continues_quote(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> bool:
+    return any(s < sentence.start < e for s, e in regions)
+
+
+def term_voice(start: int, end: int, sentence_voice: Voice, regions: Sequence[tuple[int, int]]) -> Voice:
+    """A loaded term inside quotation marks is the quoted source's; otherwise it shares its sentence's voice."""
+    if inside_share(start, end, regions) > 0.5:
+        return Voice(QUOTED, sentence_voice.source, sentence_voice.cue)
+    if sentence_voice.label == QUOTED:
+        # The unquoted part of a mostly quoted sentence is the reporter's framing of the quote.
+        return Voice(ATTRIBUTED if sentence_voice.source else EDITORIAL, sentence_voice.source)
+    return sentence_voice

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from stance.errors import InputError
+from stance.targets import AliasTable, Target, auto_targets, find_mentions, load_alias_file, load_targets_file, \
+    parse_document_target, parse_target_option
+
+ALIASES = AliasTable({"United States": ["US", "U.S.", "Washington", "American"], "Iraq": ["Iraqi", "Baghdad"]})
+
+
+def test_parse_target_option():
+    assert parse_target_option("United States=US, Washington") == Target("United States", ("US", "Washington"))
+    with pytest.raises(InputError, match='expected --target "Name"'):
+        parse_target_option("=US")
+
+
+def test_alias_table_merges_any_surface_form():
+    merged = ALIASES.resolve(Target("Washington"))
+    assert merged.name == "United States" and "US" in merged.aliases and "Washington" in merged.aliases
+    assert ALIASES.resolve(Target("Canada")) == Target("Canada")
+
+
+def test_mentions_are_word_bounded_and_case_aware():
+    target = ALIASES.resolve(Target("US"))
+    sentence = "American troops left; the US and us all know Washington agreed. USB sticks."
+    (mention,) = find_mentions([target], sentence, 100)
+    assert (mention.text, mention.start) == ("American", 100)
+    assert [sentence[s - 100 : e - 100] for s, e in mention.all_spans] == ["American", "US", "Washington"]
+
+
+def test_exact_mention_object():
+    text = "Trump met Trump Jr."
+    target = parse_document_target({"text": "Trump", "start": 10, "end": 15}, text)
+    (mention,) = find_mentions([target], text, 0)
+    assert (mention.start, mention.end) == (10, 15)
+    with pytest.raises(InputError, match="expected target text 'Trump' at offsets 0:4"):
+        parse_document_target({"text": "Trump", "start": 0, "end": 4}, text)
+
+
+def test_auto_targets_pick_frequent_actors_and_fold_surnames():
+    text = (
+        "Qais Khazali criticized the deal. Khazali said Washington lied. The US denied it. "
+        "Iraqi officials in Baghdad met. Khazali left. The weather was fine on Monday. Monday came."
+    )
+    names = [t.name for t in auto_targets(text, ALIASES)]
+    assert names[:3] == ["Qais Khazali", "United States", "Iraq"]
+    assert "Monday" not in names
+
+
+def test_shipped_alias_file_and_targets_file(tmp_path):
+    table = load_alias_file(None)
+    assert table.resolve(Target("American")).name == "United States"
+    path = tmp_path / "targets.yaml"
+    path.write_text("Hamas: [Hamas movement]\nIsrael: [Israeli, IDF]\n")
+    assert [t.name for t in load_targets_file(path)] == ["Hamas", "Israel"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just a string\n")
+    with pytest.raises(InputError, match="expected a list of"):
+        load_targets_file(bad)
