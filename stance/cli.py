@@ -60,6 +60,8 @@ def score(
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run into the same -o file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    precision: str = typer.Option("auto", "--precision", help="auto (int8 on CPU, fp16/bf16 on GPU), fp32, int8, fp16, bf16."),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
     from rich.console import Console
@@ -82,7 +84,7 @@ def score(
         if targets_file:
             targets += load_targets_file(targets_file)
         scorer = Scorer(model, threshold=threshold, batch_size=batch_size, aliases=load_alias_file(aliases),
-                        auto_targets=auto_targets)
+                        auto_targets=auto_targets, device=device, precision=precision)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
         result = run_scoring(paths, scorer, targets, output, chosen, options, resume=resume, force=force,
                              show_progress=progress)
@@ -133,22 +135,27 @@ def evaluate(
     split: str = typer.Option("all", "--split", help="Default split for DATA items without @SPLIT: all, train or validation (as in training)."),
     data_root: Path = typer.Option(Path("../shared/data"), "--data-root", envvar="STANCE_DATA", help="Folder relative PATHs are looked up in."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the metrics JSON here (default: print only)."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32 (default) or int8: measure what quantization costs."),
 ) -> None:
     """Per-head metrics: macro-F1, per-class P/R/F1, confusion matrix, span F1, calibration error."""
     import json
 
     from .evaluation import evaluate_examples, headline, load_eval_examples
     from .modeling import load_model
+    from .runtime import Runtime
 
     try:
         loaded, tokenizer, config = load_model(model)
+        if precision not in ("fp32", "int8"):
+            raise ValueError(f"expected --precision fp32 or int8 for evaluate, found {precision!r}")
+        loaded = Runtime.choose("cpu", precision).prepare(loaded)
         results = {}
         for spec in data:
             examples = load_eval_examples(spec, data_root, split, config)
             results[spec] = evaluate_examples(loaded, tokenizer, examples, int(config["max_length"]))
-    except StanceError as exc:
+    except (StanceError, ValueError) as exc:
         fail(exc)
-    report = {"model": str(model), "results": results, "headline": {s: headline({"": r}) for s, r in results.items()}}
+    report = {"model": str(model), "precision": precision, "results": results, "headline": {s: headline({"": r}) for s, r in results.items()}}
     for spec, numbers in report["headline"].items():
         typer.echo(spec)
         for key, value in numbers.items():

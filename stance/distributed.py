@@ -36,6 +36,15 @@ def barrier() -> None:
         dist.barrier()
 
 
+def broadcast(value: T) -> T:
+    """Rank 0's value on every process (e.g. the early-stopping decision, made on rank 0 only)."""
+    if not dist.is_initialized():
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def shard(batches: Sequence[T]) -> list[T]:
     """Every process takes every n-th batch; all get the same number, so steps stay in lockstep."""
     n = world_size()

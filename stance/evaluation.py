@@ -78,17 +78,31 @@ def metrics_for(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction],
     return out
 
 
-def evaluate_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
+Predictions = dict[str, tuple[list[Encoded], list[SentencePrediction]]]
+
+
+def predict_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> Predictions:
     by_source: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
         by_source[ex.source].append(ex)
-    return {src: evaluate_examples(model, tokenizer, exs, max_length, batch_size) for src, exs in sorted(by_source.items())}
+    out = {}
+    for source, exs in sorted(by_source.items()):
+        encoded = encode_examples(tokenizer, exs, max_length)
+        out[source] = (encoded, predict(model, encoded, tokenizer.pad_token_id, batch_size))
+    return out
 
 
-def headline(metrics: dict) -> dict[str, float]:
-    """The few numbers the issue sets targets for, by corpus."""
+def evaluate_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
+    predictions = predict_by_source(model, tokenizer, examples, max_length, batch_size)
+    threshold = float(model.loaded_threshold)
+    return {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
+
+
+def headline(metrics: dict, min_examples: int = 1) -> dict[str, float]:
+    """The few numbers the issue sets targets for, by corpus (heads with fewer examples are left out)."""
     out = {}
     for source, heads in metrics.items():
+        heads = {h: m for h, m in heads.items() if m.get("n", 0) >= min_examples}
         if "framing" in heads and heads["framing"].get("n"):
             out[f"{source}/framing_macro_f1"] = heads["framing"]["macro_f1"]
             out[f"{source}/framing_ece"] = heads["framing"]["ece"]

@@ -26,22 +26,24 @@ def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
 
 
 @torch.inference_mode()
-def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64) -> list[SentencePrediction]:
+def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64,
+            device: torch.device | str = "cpu") -> list[SentencePrediction]:
     model.eval()
     temperature = float(model.framing_temperature)
+    mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     results: list[SentencePrediction | None] = [None] * len(encoded)
     for idx in length_batches([len(e) for e in encoded], batch_size):
         batch = [encoded[i] for i in idx]
-        tensors = collate(batch, pad_id)
+        tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
         out = model(
             input_ids=tensors["input_ids"],
             attention_mask=tensors["attention_mask"],
-            mention_weights=tensors["mention_weights"],
+            mention_weights=tensors["mention_weights"].to(mention_dtype),
             mention_batch=tensors["mention_batch"],
         )
-        framing = out["framing"].float()
-        tag_probs = out["loaded_terms"].float().softmax(-1)
-        stance_probs = out["stance"].float().softmax(-1) if "stance" in out else None
+        framing = out["framing"].float().cpu()
+        tag_probs = out["loaded_terms"].float().softmax(-1).cpu()
+        stance_probs = out["stance"].float().softmax(-1).cpu() if "stance" in out else None
         m = 0
         for row, i in enumerate(idx):
             enc = encoded[i]

@@ -25,6 +25,7 @@ from .features import Encoded, mention_tokens, tokenize
 from .inference import SentencePrediction, decode_spans, predict, stance_label
 from .labels import STANCE_LABELS
 from .modeling import load_model
+from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
 from .targets import AliasTable, Mention, Target, auto_targets, find_mentions, parse_document_target
@@ -60,60 +61,84 @@ class _Item:
     quotes: list[tuple[int, int]]
 
 
+@dataclass
+class _Chunk:
+    """Documents prepared for the model: segmented, voiced, targeted and tokenized."""
+
+    docs: list[Document]
+    items: list[_Item]
+    encoded: list[Encoded]
+    errors: dict[int, str]
+
+
 class Scorer:
     def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64,
-                 aliases: AliasTable | None = None, auto_targets: int = 5):
-        self.model, self.tokenizer, self.config = load_model(model_dir or default_model_path())
+                 aliases: AliasTable | None = None, auto_targets: int = 5, device: str = "auto",
+                 precision: str = "auto", chunk_sentences: int = 1024):
+        model, self.tokenizer, self.config = load_model(model_dir or default_model_path())
+        self.runtime = Runtime.choose(device, precision)
+        self.model = self.runtime.prepare(model)
         self.aliases = aliases or AliasTable()
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
         self.max_length = int(self.config["max_length"])
         self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
         self.batch_size = batch_size
-        self.loaded_threshold = float(self.model.loaded_threshold)
+        self.chunk_sentences = chunk_sentences
+        self.loaded_threshold = float(model.loaded_threshold)
 
-    def score(self, documents: Iterable[Document], targets: list[Target] | None = None,
-              docs_per_chunk: int = 32) -> Iterator[dict]:
+    def score(self, documents: Iterable[Document], targets: list[Target] | None = None) -> Iterator[dict]:
         """Records in document order, sentences in text order, each article closed by its summary."""
-        for _, records in self.score_documents(documents, targets, docs_per_chunk):
+        for _, records in self.score_documents(documents, targets):
             yield from records
 
-    def score_documents(self, documents: Iterable[Document], targets: list[Target] | None = None,
-                        docs_per_chunk: int = 32) -> Iterator[tuple[Document, list[dict]]]:
-        """(document, its records) in input order. Sentences of a chunk of documents share length-sorted
-        batches; memory is bounded by one chunk, not by the corpus."""
-        chunk: list[Document] = []
-        for doc in documents:
-            chunk.append(doc)
-            if len(chunk) >= docs_per_chunk:
-                yield from self._score_chunk(chunk, targets or [])
-                chunk = []
-        if chunk:
-            yield from self._score_chunk(chunk, targets or [])
+    def score_documents(self, documents: Iterable[Document],
+                        targets: list[Target] | None = None) -> Iterator[tuple[Document, list[dict]]]:
+        """(document, its records) in input order.
 
-    def _score_chunk(self, docs: list[Document], global_targets: list[Target]) -> Iterator[tuple[Document, list[dict]]]:
+        A background thread reads, segments and tokenizes the next chunk while the model runs on
+        the current one, so text processing stays off the model's critical path. Sentences of a
+        chunk (about `chunk_sentences`, across documents) share length-sorted batches. At most two
+        chunks are in memory: memory is bounded by the chunk size, not by the corpus.
+        """
+        for chunk in prefetch(self._chunks(documents, targets or []), depth=2):
+            yield from self._run(chunk)
+
+    def _chunks(self, documents: Iterable[Document], global_targets: list[Target]) -> Iterator[_Chunk]:
+        docs: list[Document] = []
         items: list[_Item] = []
         errors: dict[int, str] = {}
-        for d, doc in enumerate(docs):
+        for doc in documents:
+            d = len(docs)
+            docs.append(doc)
             if doc.error:
                 errors[d] = doc.error
-                continue
-            try:
-                targets = self._targets_for(doc, global_targets)
-            except InputError as exc:
-                errors[d] = str(exc)
-                continue
-            sentences = split_sentences(doc.text)
-            voices, quotes = assign_voices(doc.text, sentences)
-            for i, (sent, voice) in enumerate(zip(sentences, voices)):
-                items.append(_Item(d, i, sent, find_mentions(targets, sent.text, sent.start), voice, quotes))
-        encoded = self._encode(items)
-        preds = predict(self.model, encoded, self.tokenizer.pad_token_id, self.batch_size) if encoded else []
+            else:
+                try:
+                    items.extend(self._items(d, doc, global_targets))
+                except InputError as exc:
+                    errors[d] = str(exc)
+            if len(items) >= self.chunk_sentences:
+                yield _Chunk(docs, items, self._encode(items), errors)
+                docs, items, errors = [], [], {}
+        if docs:
+            yield _Chunk(docs, items, self._encode(items), errors)
+
+    def _items(self, d: int, doc: Document, global_targets: list[Target]) -> list[_Item]:
+        targets = self._targets_for(doc, global_targets)
+        sentences = split_sentences(doc.text)
+        voices, quotes = assign_voices(doc.text, sentences)
+        return [_Item(d, i, sent, find_mentions(targets, sent.text, sent.start), voice, quotes)
+                for i, (sent, voice) in enumerate(zip(sentences, voices))]
+
+    def _run(self, chunk: _Chunk) -> Iterator[tuple[Document, list[dict]]]:
+        preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size, self.runtime.device)
+                 if chunk.encoded else [])
         by_doc: dict[int, list[dict]] = {}
-        for item, enc, pred in zip(items, encoded, preds):
-            by_doc.setdefault(item.doc, []).append(self._record(docs[item.doc], item, enc, pred))
-        for d, doc in enumerate(docs):
-            if d in errors or not by_doc.get(d):
-                yield doc, [error_record(doc, errors.get(d, "expected at least one sentence, found none"))]
+        for item, enc, pred in zip(chunk.items, chunk.encoded, preds):
+            by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))
+        for d, doc in enumerate(chunk.docs):
+            if d in chunk.errors or not by_doc.get(d):
+                yield doc, [error_record(doc, chunk.errors.get(d, "expected at least one sentence, found none"))]
             else:
                 yield doc, by_doc[d] + [article_summary(by_doc[d])]
 

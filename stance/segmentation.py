@@ -22,6 +22,17 @@ ABBREVIATIONS = {
     "vs", "v", "etc", "al", "ave", "blvd", "rd", "mt", "ft", "pp", "p", "cf", "e.g", "i.e", "a.m", "p.m",
 }
 
+# Titles always precede a name; other abbreviations can end a sentence ("... in the U.S. The ...").
+TITLES = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "rev", "hon", "gen", "lt", "col", "maj", "capt", "cpt",
+    "sgt", "adm", "cmdr", "gov", "sen", "rep", "pres", "supt", "det", "insp", "atty", "amb", "fr", "no", "nos",
+    "vol", "fig", "figs", "pp", "p", "vs", "v", "mt", "ft", "cf", "e.g", "i.e",
+}
+SENTENCE_STARTERS = set(
+    "The He She It They We I In But And A An This That These Those There His Her Their Our Its What When "
+    "However Meanwhile Yet So If As After Before While Now Then Still".split()
+)
+
 # End of sentence: terminal punctuation, optional closing quotes/brackets, then whitespace.
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s)""")
 _NEXT_START = re.compile(r"""\s+["'“‘«(\[]*[A-Z0-9]""")
@@ -35,17 +46,30 @@ class Sentence:
     text: str
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    """Is the '.' at `dot` the end of an abbreviation rather than of a sentence?"""
+def _abbreviation(text: str, dot: int) -> str | None:
+    """The abbreviation that the '.' at `dot` ends, if it ends one."""
     m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12) : dot])
     if not m:
-        return False
+        return None
     word = m.group(1)
+    return word if _is_abbreviation_word(word) else None
+
+
+def _is_abbreviation_word(word: str) -> bool:
     if "." in word:  # U.S., e.g., a.m. — dotted acronyms
         return True
     if len(word) == 1 and word.isupper():  # an initial: "John F. Kennedy"
         return True
     return word.lower() in ABBREVIATIONS
+
+
+def _ends_sentence_anyway(abbreviation: str, text: str, stop: int, end: int) -> bool:
+    """An abbreviation other than a title, followed by a quote or a typical first word, ends the sentence."""
+    if abbreviation.lower() in TITLES or (len(abbreviation) == 1 and abbreviation.isupper()):
+        return False
+    following = text[stop:end].lstrip()
+    first = re.match(r"\S+", following)
+    return bool(first) and (following[0] in "\"“‘«" or first.group(0) in SENTENCE_STARTERS)
 
 
 def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -55,7 +79,8 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
         stop = m.end()
         if not _NEXT_START.match(text, stop, end):
             continue  # next word is lower-case: "the U.S. economy", "said Mr. smith"
-        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+        abbreviation = _abbreviation(text, m.start()) if text[m.start()] == "." and m.end() - m.start() == 1 else None
+        if abbreviation and not _ends_sentence_anyway(abbreviation, text, stop, end):
             continue
         cuts.append((pos, stop))
         pos = stop

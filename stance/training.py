@@ -28,12 +28,12 @@ import yaml
 from .calibration import fit_loaded_threshold, fit_temperature
 from .config import TrainConfig
 from .data import Splits, load_splits
-from .evaluation import evaluate_by_source, headline, selection_score
+from .evaluation import evaluate_by_source, headline, metrics_for, predict_by_source, selection_score
 from .features import Encoded, collate, encode_examples
-from .inference import predict
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 from . import distributed
 from .model_card import write_model_card
+from .runtime import quantize_int8
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -168,10 +168,18 @@ class Logger:
                 fh.write(json.dumps(record, default=float) + "\n")
 
 
-def validate(model, tokenizer, examples, config: TrainConfig) -> tuple[float, dict, dict]:
-    metrics = evaluate_by_source(model, tokenizer, examples, config.model.max_length)
+MIN_SELECTION_EXAMPLES = 20  # a corpus with fewer validation examples only adds noise to model selection
+
+
+def validate(model, tokenizer, examples, config: TrainConfig, tune_threshold: bool = True) -> tuple[float, dict, dict]:
+    """Validation metrics per corpus, with the loaded-term threshold tuned on them (as it will be at the end)."""
+    predictions = predict_by_source(model, tokenizer, examples, config.model.max_length)
+    threshold = float(model.loaded_threshold)
+    if tune_threshold:
+        threshold = fit_loaded_threshold([p for p in predictions.values() if any(e.word_tags is not None for e in p[0])])
+    metrics = {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
     numbers = headline(metrics)
-    return selection_score(numbers), numbers, metrics
+    return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), numbers, metrics
 
 
 def train_while_improving(
@@ -232,19 +240,19 @@ def train_while_improving(
 
 
 def evaluate_step(model, tokenizer, validation, state: TrainState, config: TrainConfig, logger: Logger) -> bool:
-    if not distributed.is_main():
-        distributed.barrier()
-        return False
-    score, numbers, _ = validate(model_of(model), tokenizer, validation, config)
-    improved = score > state.best_score
-    if improved:
-        state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
-    else:
-        state.evals_without_improvement += 1
-    state.finished = state.evals_without_improvement >= config.training.patience
-    logger.write({"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score,
-                  "improved": improved})
-    distributed.barrier()
+    """Evaluate on rank 0 and share its verdict, so every process stops at the same step."""
+    improved = False
+    if distributed.is_main():
+        score, numbers, _ = validate(model_of(model), tokenizer, validation, config)
+        improved = score > state.best_score
+        if improved:
+            state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
+        else:
+            state.evals_without_improvement += 1
+        state.finished = state.evals_without_improvement >= config.training.patience
+        logger.write({"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score,
+                      "improved": improved})
+    improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
 
 
@@ -288,7 +296,8 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
         state = load_checkpoint(out, model, optimizer, scheduler)
     logger = Logger(out / LOG_NAME, enabled=distributed.is_main())
     logger.write({"event": "start", "resumed_at_step": state.step, "train_examples": len(encoded),
-                  "validation_examples": len(splits.validation), "steps_per_epoch": steps_per_epoch, "total_steps": total})
+                  "validation_examples": len(splits.validation), "steps_per_epoch": steps_per_epoch, "total_steps": total,
+                  "world_size": distributed.world_size()})
     wrapped = distributed.wrap(model)
     save = lambda: save_model(  # noqa: E731
         model, tokenizer, out / DIR_MODEL_BEST, config.model.base_model, config.model.max_length,
@@ -307,34 +316,27 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
         return out / DIR_MODEL
     if not (out / DIR_MODEL_BEST).exists():
         save()
-    logger.write({"event": "end", "step": state.step, "best_step": state.best_step, "best_score": state.best_score})
+    logger.write({"event": "end", "step": state.step, "best_step": state.best_step, "best_score": state.best_score,
+                  "world_size": distributed.world_size()})
     return finalize(out, config, splits, state)
 
 
 def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
     """Fit the framing temperature and the loaded-term threshold on the validation split."""
-    by_source: dict[str, list] = {}
-    for ex in validation:
-        by_source.setdefault(ex.source, []).append(ex)
-    framing_logits, framing_gold, loaded = [], [], []
-    for examples in by_source.values():
-        encoded = encode_examples(tokenizer, examples, max_length)
-        preds = predict(model, encoded, tokenizer.pad_token_id)
-        for enc, pred in zip(encoded, preds):
-            if enc.framing is not None:
-                framing_logits.append(pred.framing_logit)
-                framing_gold.append(float(enc.framing >= 0.5))
-        if any(e.word_tags is not None for e in encoded):
-            loaded.append((encoded, preds))
-    model.framing_temperature.fill_(fit_temperature(framing_logits, framing_gold))
-    model.loaded_threshold.fill_(fit_loaded_threshold(loaded))
+    predictions = predict_by_source(model, tokenizer, validation, max_length)
+    pairs = [(e.framing, p.framing_logit) for enc, preds in predictions.values() for e, p in zip(enc, preds)
+             if e.framing is not None]
+    model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
+    model.loaded_threshold.fill_(
+        fit_loaded_threshold([p for p in predictions.values() if any(e.word_tags is not None for e in p[0])])
+    )
 
 
 def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
     calibrate(model, tokenizer, splits.validation, config.model.max_length)
-    _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config)
+    _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config, tune_threshold=False)
     final = out / DIR_MODEL
     extra = {"training": {"seed": config.training.seed, "validation_fraction": config.data.validation_fraction,
                           "best_step": state.best_step, "steps": state.step,
@@ -344,13 +346,17 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
     save_model(model, tokenizer, final, config.model.base_model, config.model.max_length,
                config.model.freeze_embeddings, config.model.save_dtype, extra=extra)
     exported, tokenizer, _ = load_model(final)
-    _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config)
+    _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config, tune_threshold=False)
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
+    # What the CPU scoring default (dynamic int8) costs on the same validation split.
+    _, numbers_int8, _ = validate(quantize_int8(exported), tokenizer, splits.validation, config, tune_threshold=False)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},
         "export_cost": {"dtype": config.model.save_dtype, "float32_headline": numbers_fp32,
                         "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32}},
+        "int8_cost": {"int8_headline": numbers_int8,
+                      "delta": {k: numbers_int8[k] - numbers[k] for k in numbers if k in numbers_int8}},
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},

@@ -45,3 +45,8 @@ def test_offsets_always_point_at_their_text(text):
 def test_offsets_hold_for_any_unicode(text):
     for s in split_sentences(text):
         assert text[s.start : s.end] == s.text
+
+
+def test_dotted_acronym_can_end_a_sentence():
+    assert texts("He moved to the U.S. The move was hard. Gen. Smith agreed.") == [
+        "He moved to the U.S.", "The move was hard.", "Gen. Smith agreed."]
