@@ -62,34 +62,48 @@ def score(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     precision: str = typer.Option("auto", "--precision", help="auto (int8 on CPU, fp16/bf16 on GPU), fp32, int8, fp16, bf16."),
+    engine: str = typer.Option("local", "--engine", help="local, or ray (Ray Data; -o is then a folder of shards)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."),
+    num_actors: int = typer.Option(2, "--num-actors", help="Ray: scoring actors, each holding one model."),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
-    from rich.console import Console
-
     from .documents import ReadOptions
-    from .job import run_scoring
     from .output import output_format
-    from .scoring import Scorer
-    from .targets import load_alias_file, load_targets_file, parse_target_option
+    from .targets import load_targets_file, parse_target_option
 
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         fail(ValueError(f"expected --threshold in [0, 1], found {threshold}"))
     if resume and output is None:
         fail(ValueError("expected -o/--output with --resume: only a file output can be resumed"))
+    if engine not in ("local", "ray"):
+        fail(ValueError(f"expected --engine local or ray, found {engine!r}"))
     try:
         chosen = output_format(output, fmt)
-        if output is None and chosen != "jsonl":
-            raise ValueError(f"expected -o/--output for --format {chosen}: only JSONL can stream to stdout")
+        if output is None and (chosen != "jsonl" or engine == "ray"):
+            raise ValueError(f"expected -o/--output for --format {chosen} / --engine {engine}: only local JSONL streams to stdout")
         targets = [parse_target_option(t) for t in target or []]
         if targets_file:
             targets += load_targets_file(targets_file)
-        scorer = Scorer(model, threshold=threshold, batch_size=batch_size, aliases=load_alias_file(aliases),
-                        auto_targets=auto_targets, device=device, precision=precision)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
-        result = run_scoring(paths, scorer, targets, output, chosen, options, resume=resume, force=force,
-                             show_progress=progress)
+        scorer_kwargs = {"model_dir": model, "threshold": threshold, "batch_size": batch_size,
+                         "auto_targets": auto_targets, "device": device, "precision": precision}
+        if engine == "ray":
+            _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
+        _score_locally(paths, output, chosen, scorer_kwargs, aliases, targets, options, resume, force, progress)
     except (StanceError, ValueError) as exc:
         fail(exc)
+
+
+def _score_locally(paths, output, fmt, scorer_kwargs, aliases, targets, options, resume, force, progress) -> None:
+    from rich.console import Console
+
+    from .job import run_scoring
+    from .scoring import Scorer
+    from .targets import load_alias_file
+
+    scorer = Scorer(aliases=load_alias_file(aliases), **scorer_kwargs)
+    result = run_scoring(paths, scorer, targets, output, fmt, options, resume=resume, force=force,
+                         show_progress=progress)
     console = Console(stderr=True)
     result.summary.render(console)
     if result.skipped:
@@ -99,6 +113,17 @@ def score(
     if result.output:
         console.print(f"records written to {result.output}")
     raise typer.Exit(1 if result.summary.failed else 0)
+
+
+def _score_on_ray(paths, output, fmt, scorer_kwargs, aliases, targets, options, ray_address, num_actors) -> None:
+    from .ray_engine import score_with_ray
+
+    kwargs = scorer_kwargs | {"model_dir": str(scorer_kwargs["model_dir"]) if scorer_kwargs["model_dir"] else None,
+                              "aliases_path": str(aliases) if aliases else None}
+    result = score_with_ray(paths, output, kwargs, targets, options, fmt, ray_address, num_actors)
+    typer.echo(f"scored {result['documents'] - result['failed']} documents, {result['failed']} failed, "
+               f"{len(result['shards'])} shards in {output}", err=True)
+    raise typer.Exit(1 if result["failed"] else 0)
 
 
 @app.command()

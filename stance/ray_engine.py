@@ -1,0 +1,129 @@
+"""`stance score --engine ray`: the same scoring on Ray Data, for corpora beyond one machine.
+
+    files (driver lists them, as the local engine does)
+      -> flat_map: read each file into documents        (any worker; files must be on a shared filesystem)
+      -> map_batches(ScoreActor): actor pool, the model is loaded once per actor
+      -> map_batches(ShardWriter): JSONL or Parquet shards in the output folder
+
+Records are identical to the local engine's; shards are unordered, and each shard holds whole
+documents in input order. Ray is an optional extra: `pip install '.[ray]'`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .documents import Document, ReadOptions, expand_paths, read_documents
+from .errors import InputError
+from .targets import Target
+
+
+def _require_ray():
+    try:
+        import ray
+    except ImportError:
+        raise InputError("expected Ray for --engine ray, found it not installed; run pip install '.[ray]'") from None
+    return ray
+
+
+def _read_file(row: dict[str, Any], options: dict) -> list[dict]:
+    docs = read_documents([row["path"]], ReadOptions(**options))
+    return [{"order": row["order"], "sub": j, "doc": json.dumps(asdict(doc), ensure_ascii=False)}
+            for j, doc in enumerate(docs)]
+
+
+class ScoreActor:
+    """One model per actor: loaded in __init__, reused for every batch the actor receives."""
+
+    def __init__(self, scorer_kwargs: dict, targets: list[tuple[str, list[str]]]) -> None:
+        from .scoring import Scorer
+        from .targets import load_alias_file
+
+        kwargs = dict(scorer_kwargs)
+        kwargs["aliases"] = load_alias_file(kwargs.pop("aliases_path"))
+        self.scorer = Scorer(**kwargs)
+        self.targets = [Target(name, tuple(aliases)) for name, aliases in targets]
+
+    def __call__(self, batch):
+        import pandas as pd
+
+        docs = [Document(**json.loads(d)) for d in batch["doc"]]
+        lines = ["".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+                 for _, records in self.scorer.score_documents(docs, self.targets)]
+        return pd.DataFrame({"order": list(batch["order"]), "sub": list(batch["sub"]), "lines": lines})
+
+
+class ShardWriter:
+    def __init__(self, out_dir: str, fmt: str) -> None:
+        self.out_dir, self.fmt = Path(out_dir), fmt
+
+    def __call__(self, batch):
+        import pandas as pd
+
+        from .output import read_jsonl, write_parquet
+
+        rows = sorted(zip(batch["order"], batch["sub"], batch["lines"]))
+        name = f"part-{uuid.uuid4().hex[:12]}"
+        text = "".join(lines for _, _, lines in rows)
+        tmp = self.out_dir / f".{name}.jsonl.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        if self.fmt == "parquet":
+            final = self.out_dir / f"{name}.parquet"
+            write_parquet(read_jsonl(tmp), final.with_suffix(".parquet.tmp"))
+            os.replace(final.with_suffix(".parquet.tmp"), final)
+            tmp.unlink()
+        else:
+            final = self.out_dir / f"{name}.jsonl"
+            os.replace(tmp, final)  # a shard appears whole or not at all
+        errors = sum('"record": "error"' in lines for _, _, lines in rows)
+        return pd.DataFrame({"shard": [str(final)], "documents": [len(rows)], "failed": [errors]})
+
+
+def score_with_ray(
+    paths: list[str],
+    out_dir: Path,
+    scorer_kwargs: dict,
+    targets: list[Target],
+    options: ReadOptions,
+    fmt: str = "jsonl",
+    address: str | None = None,
+    num_actors: int = 2,
+    docs_per_batch: int = 64,
+    cpus_per_actor: float = 1.0,
+) -> dict:
+    """Score on Ray; returns {"documents", "failed", "shards"}."""
+    if fmt not in ("jsonl", "parquet"):
+        raise InputError(f"expected --format jsonl or parquet with --engine ray, found {fmt!r}")
+    if "-" in paths:
+        raise InputError("expected files or folders with --engine ray, found - (stdin); use the local engine")
+    ray = _require_ray()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if any(out_dir.glob("part-*")):
+        raise InputError(f"expected an empty output folder for --engine ray, found shards in {out_dir}; "
+                         "pass a new -o folder")
+    files = expand_paths(paths, options.glob)
+    if not files:
+        return {"documents": 0, "failed": 0, "shards": []}
+    if not ray.is_initialized():
+        ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
+                 log_to_driver=False)
+    option_dict = asdict(options)
+    ds = ray.data.from_items([{"path": str(f), "order": i} for i, f in enumerate(files)])
+    # Reading and writing are I/O: small CPU shares, so they never starve behind the scoring actors.
+    ds = ds.flat_map(_read_file, fn_kwargs={"options": option_dict}, num_cpus=0.25)
+    ds = ds.map_batches(
+        ScoreActor,
+        fn_constructor_kwargs={"scorer_kwargs": scorer_kwargs,
+                               "targets": [(t.name, list(t.aliases)) for t in targets]},
+        batch_size=docs_per_batch, batch_format="pandas", concurrency=num_actors, num_cpus=cpus_per_actor,
+    )
+    ds = ds.map_batches(ShardWriter, fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt},
+                        batch_size=docs_per_batch * 4, batch_format="pandas", concurrency=1, num_cpus=0.25)
+    written = ds.take_all()
+    return {"documents": int(sum(r["documents"] for r in written)), "failed": int(sum(r["failed"] for r in written)),
+            "shards": sorted(r["shard"] for r in written)}

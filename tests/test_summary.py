@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from stance.summary import CorpusSummary, article_summary
+
+
+def sentence(i: int, voice: str, score: float, flag: bool, terms=(), stance=()) -> dict:
+    return {"record": "sentence", "doc_id": "d", "path": "d.txt", "sentence_index": i, "voice": {"label": voice, "source": None},
+            "framing": {"score": score, "flag": flag},
+            "loaded_terms": [{"text": t, "category": "loaded_language", "voice": {"label": voice, "source": None}} for t in terms],
+            "stance": [{"target": tg, "label": lb, "scores": sc} for tg, lb, sc in stance]}
+
+
+def test_article_summary_framing_index_terms_and_stance_by_voice():
+    against = {"against": 0.8, "neutral": 0.1, "favor": 0.1}
+    favor = {"against": 0.1, "neutral": 0.2, "favor": 0.7}
+    records = [
+        sentence(0, "editorial", 0.9, True, ["Regime", "lies"], [("Iraq", "against", against)]),
+        sentence(1, "editorial", 0.3, False),
+        sentence(2, "quoted", 0.95, False, ["regime"], [("Iraq", "favor", favor)]),
+    ]
+    summary = article_summary(records)
+    assert summary["record"] == "summary" and summary["sentences"] == 3
+    assert summary["framing_index"] == {"editorial_sentences": 2, "flagged": 1, "share_flagged": 0.5, "mean_score": 0.6}
+    assert summary["loaded_terms"]["count"] == 3
+    assert summary["loaded_terms"]["top"][0] == {"text": "regime", "count": 2}
+    assert summary["loaded_terms"]["by_voice"] == {"editorial": 2, "quoted": 1}
+    (iraq,) = summary["stance"]
+    assert iraq["by_voice"]["editorial"]["label"] == "against" and iraq["by_voice"]["quoted"]["label"] == "favor"
+    assert iraq["overall"]["n"] == 2 and iraq["overall"]["counts"] == {"against": 1, "neutral": 0, "favor": 1}
+    corpus = CorpusSummary()
+    corpus.add(summary)
+    corpus.add({"record": "error", "doc_id": "x", "path": "x.txt", "error": "empty"})
+    assert (corpus.documents, corpus.failed, corpus.flagged, corpus.editorial) == (1, 1, 1, 2)
