@@ -21,7 +21,7 @@ def _one_hot_tags(tags: Sequence[int]) -> list[list[float]]:
 
 
 def _spans(enc: Encoded, probs: Sequence[Sequence[float]], threshold: float = 0.5) -> list[tuple[int, int, str]]:
-    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold)]
+    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold, enc.text)]
 
 
 def framing_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float = 0.5) -> dict:

@@ -19,6 +19,7 @@ class Encoded:
     word_spans: list[tuple[int, int]]  # character span of each word
     word_first_token: list[int]  # token index of the first sub-token of each word
     token_offsets: list[tuple[int, int]]
+    text: str = ""
     framing: float | None = None
     word_tags: list[int] | None = None
     mentions: list[tuple[list[int], int]] = field(default_factory=list)  # (token indices, label id)
@@ -57,6 +58,7 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoded]:
                 word_spans=[tuple(spans[w]) for w in order],
                 word_first_token=[first[w] for w in order],
                 token_offsets=offsets,
+                text=texts[i],
             )
         )
     return out

@@ -79,18 +79,27 @@ def word_tag(probs: Sequence[float], threshold: float) -> str:
 
 
 def decode_spans(
-    word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]], threshold: float = 0.5
+    word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]], threshold: float = 0.5,
+    text: str | None = None,
 ) -> list[DecodedSpan]:
     """BIO decoding of thresholded word tags; an I- without a matching B- opens a span.
 
     A span's score is the mean, over its words, of the probability that the word
-    belongs to the span's category (B or I).
+    belongs to the span's category (B or I). Given the sentence `text`, punctuation-only
+    words at a span's edges are dropped ("bloated," -> "bloated").
     """
     spans: list[DecodedSpan] = []
     current: list[int] = []
     category = None
 
+    def is_punct(w: int) -> bool:
+        return text is not None and not any(c.isalnum() for c in text[word_spans[w][0] : word_spans[w][1]])
+
     def close() -> None:
+        while current and is_punct(current[-1]):
+            current.pop()
+        while current and is_punct(current[0]):
+            current.pop(0)
         if current:
             b, i = TAG_TO_ID[f"B-{category}"], TAG_TO_ID[f"I-{category}"]
             score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in current) / len(current)

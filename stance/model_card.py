@@ -30,6 +30,14 @@ def _table(numbers: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
+def _delta_table(delta: dict[str, float]) -> str:
+    if not delta:
+        return "(not measured)"
+    rows = ["| metric | int8 - float32 |", "|---|---|"]
+    rows += [f"| {k} | {v:+.4f} |" for k, v in sorted(delta.items())]
+    return "\n".join(rows)
+
+
 def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> None:
     sources = sorted({d.adapter for d in config.data.datasets})
     data_lines = "\n".join(f"- {LICENCES.get(s, s + ': user-supplied data')}" for s in sources)
@@ -61,8 +69,18 @@ drawn by group (sentence for BABE, article for PTC and NewsMTSC) with seed {conf
 {_table(metrics.get('validation', {}).get('headline', {}))}
 {test_part}
 Framing scores are temperature-scaled on the validation split (T = {metrics.get('framing_temperature', 1.0):.3f});
-`*_ece` is the expected calibration error (10 bins). Exporting to {config.model.save_dtype} changed the
-headline metrics by at most {max((abs(v) for v in metrics.get('export_cost', {}).get('delta', {}).values()), default=0.0):.4f}.
+`*_ece` is the expected calibration error (10 bins). Loaded terms are tagged when P(loaded) >=
+{metrics.get('loaded_threshold', 0.5):.2f}, a threshold tuned on the validation split.
+
+## Size and precision
+Stored weights: {config.model.save_dtype}{', without the embeddings (reloaded from the base package, which the loader verifies by checksum)' if config.model.freeze_embeddings else ''}.
+Exporting to {config.model.save_dtype} changed the headline metrics by at most
+{max((abs(v) for v in metrics.get('export_cost', {}).get('delta', {}).values()), default=0.0):.4f}.
+
+CPU scoring runs dynamic int8 by default (query/key/value and FFN up-projections). Its cost on the
+validation splits, int8 minus float32:
+
+{_delta_table(metrics.get('int8_cost', {}).get('delta', {}))}
 
 ## Known limits
 - English news only; sentences longer than {config.model.max_length} tokens are truncated.

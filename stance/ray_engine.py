@@ -40,10 +40,14 @@ def _read_file(row: dict[str, Any], options: dict) -> list[dict]:
 class ScoreActor:
     """One model per actor: loaded in __init__, reused for every batch the actor receives."""
 
-    def __init__(self, scorer_kwargs: dict, targets: list[tuple[str, list[str]]]) -> None:
+    def __init__(self, scorer_kwargs: dict, targets: list[tuple[str, list[str]]], threads: int) -> None:
+        import torch
+
         from .scoring import Scorer
         from .targets import load_alias_file
 
+        torch.set_num_threads(threads)  # this actor's CPU share, not every core of the node
+        os.environ["OMP_NUM_THREADS"] = str(threads)
         kwargs = dict(scorer_kwargs)
         kwargs["aliases"] = load_alias_file(kwargs.pop("aliases_path"))
         self.scorer = Scorer(**kwargs)
@@ -84,6 +88,15 @@ class ShardWriter:
         return pd.DataFrame({"shard": [str(final)], "documents": [len(rows)], "failed": [errors]})
 
 
+IO_CPUS = 0.5  # kept free for the read and write stages
+
+
+def actor_cpus(cluster_cpus: float, num_actors: int, wanted: float) -> float:
+    """CPUs per scoring actor, leaving room for reading and writing: actors that took every CPU
+    would starve those stages and the pipeline would stall."""
+    return max(0.1, min(wanted, (cluster_cpus - IO_CPUS) / max(1, num_actors)))
+
+
 def score_with_ray(
     paths: list[str],
     out_dir: Path,
@@ -112,6 +125,7 @@ def score_with_ray(
     if not ray.is_initialized():
         ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
                  log_to_driver=False)
+    cpus_per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), num_actors, cpus_per_actor)
     option_dict = asdict(options)
     ds = ray.data.from_items([{"path": str(f), "order": i} for i, f in enumerate(files)])
     # Reading and writing are I/O: small CPU shares, so they never starve behind the scoring actors.
@@ -119,7 +133,8 @@ def score_with_ray(
     ds = ds.map_batches(
         ScoreActor,
         fn_constructor_kwargs={"scorer_kwargs": scorer_kwargs,
-                               "targets": [(t.name, list(t.aliases)) for t in targets]},
+                               "targets": [(t.name, list(t.aliases)) for t in targets],
+                               "threads": max(1, int(cpus_per_actor))},
         batch_size=docs_per_batch, batch_format="pandas", concurrency=num_actors, num_cpus=cpus_per_actor,
     )
     ds = ds.map_batches(ShardWriter, fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -57,13 +58,24 @@ def use_all_cores() -> None:
         torch.set_num_threads(cores)
 
 
-def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Dynamic int8 quantization of every Linear layer (weights int8, activations quantized on the fly)."""
-    from torch.ao.quantization import quantize_dynamic
+# Layers whose inputs are well-behaved (layer-normed hidden states): query/key/value and the FFN
+# up-projection. The attention-output and FFN down-projections read wide-range activations
+# (attention mixtures, GELU outputs); quantizing them too cost 1.2-2.5 points of F1 on our
+# validation splits, against < 1 point for this selection (see the model card).
+QUANTIZABLE = re.compile(r"(query|key|value|q_proj|k_proj|v_proj|q_lin|k_lin|v_lin|attn\.[qkv]|"
+                         r"intermediate\.dense|lin1|fc1|up_proj|gate_proj)$")
 
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantization (int8 weights, activations quantized on the fly) of the encoder's
+    query/key/value and FFN up-projection layers; everything else stays float32."""
+    from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
+
+    spec = {name: default_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and QUANTIZABLE.search(name)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation notices about the torchao migration
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 _DONE = object()

@@ -168,7 +168,7 @@ class Scorer:
             {"start": sent.start + s.start, "end": sent.start + s.end, "text": sent.text[s.start : s.end],
              "score": round(s.score, 4), "category": s.category,
              "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_dict()}
-            for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold)
+            for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold, enc.text)
         ]
         stance = [
             {"target": m.target, "mention": m.text, "start": m.start, "end": m.end, "label": stance_label(probs),

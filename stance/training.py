@@ -332,6 +332,12 @@ def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
     )
 
 
+def int8_cost(model, tokenizer, validation: list, config: TrainConfig, reference: dict[str, float]) -> dict:
+    """What the CPU scoring default (dynamic int8) costs on the validation split, per headline metric."""
+    _, numbers, _ = validate(quantize_int8(model), tokenizer, validation, config, tune_threshold=False)
+    return {"int8_headline": numbers, "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
+
+
 def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
@@ -348,15 +354,13 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
     exported, tokenizer, _ = load_model(final)
     _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config, tune_threshold=False)
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
-    # What the CPU scoring default (dynamic int8) costs on the same validation split.
-    _, numbers_int8, _ = validate(quantize_int8(exported), tokenizer, splits.validation, config, tune_threshold=False)
+    int8 = int8_cost(exported, tokenizer, splits.validation, config, numbers)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},
         "export_cost": {"dtype": config.model.save_dtype, "float32_headline": numbers_fp32,
                         "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32}},
-        "int8_cost": {"int8_headline": numbers_int8,
-                      "delta": {k: numbers_int8[k] - numbers[k] for k in numbers if k in numbers_int8}},
+        "int8_cost": int8,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},

@@ -39,7 +39,7 @@ def scorer():
 
 def framing_scores(scorer, sentences: list[str]) -> list[float]:
     docs = [Document(doc_id=str(i), path=f"{i}.txt", text=s) for i, s in enumerate(sentences)]
-    return [r["framing"]["score"] for r in scorer.score(docs)]
+    return [r["framing"]["score"] for r in scorer.score(docs) if r["record"] == "sentence"]
 
 
 def test_default_model_separates_opinion_from_fact(scorer):
@@ -51,5 +51,5 @@ def test_default_model_separates_opinion_from_fact(scorer):
 
 def test_default_model_marks_loaded_terms(scorer):
     docs = [Document(doc_id="x", path="x.txt", text=OPINIONATED[0] + " " + OPINIONATED[2])]
-    terms = [t["text"].lower() for r in scorer.score(docs) for t in r["loaded_terms"]]
+    terms = [t["text"].lower() for r in scorer.score(docs) if r["record"] == "sentence" for t in r["loaded_terms"]]
     assert any(w in " ".join(terms) for w in ("reckless", "cowardly", "betrayed", "fool", "lies", "radical", "extremists"))

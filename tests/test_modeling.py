@@ -130,3 +130,15 @@ def test_load_rejects_a_directory_that_is_not_a_model(tmp_path, tiny_base):
         load_model(tiny_base)
     with pytest.raises(ModelLoadError, match="expected a stance model directory"):
         load_model(tmp_path)
+
+
+def test_span_edges_drop_punctuation():
+    text = "a bloated , reckless bill"
+    words = [(0, 1), (2, 9), (10, 11), (12, 20), (21, 25)]
+    loaded = [0.0, 1.0, 0.0, 0.0, 0.0]
+    inside = [0.0, 0.0, 1.0, 0.0, 0.0]
+    outside = [1.0, 0.0, 0.0, 0.0, 0.0]
+    probs = [outside, loaded, inside, inside, outside]
+    assert [(s.start, s.end) for s in decode_spans(words, probs, 0.5, text)] == [(2, 20)]
+    probs = [outside, loaded, inside, outside, outside]
+    assert [(s.start, s.end) for s in decode_spans(words, probs, 0.5, text)] == [(2, 9)]

@@ -39,7 +39,7 @@ def test_ray_engine_matches_local_engine(trained, tmp_path):
         ray_lines = [line for shard in sorted(shards.glob("part-*.jsonl")) for line in shard.read_text().splitlines()]
         assert records(ray_lines) == records(local.read_text().splitlines())
         parquet = tmp_path / "pq"
-        r3 = runner.invoke(app, ["score", str(docs), "-o", str(parquet), "--engine", "ray", "--format", "parquet", *common])
+        r3 = runner.invoke(app, ["score", str(docs), "-o", str(parquet), "--engine", "ray", "--format", "parquet", "--num-actors", "2", *common])
         assert r3.exit_code == 1, r3.output
         import pandas as pd
 
@@ -47,3 +47,10 @@ def test_ray_engine_matches_local_engine(trained, tmp_path):
         assert (frame["record"] == "sentence").sum() == sum(1 for x in ray_lines if '"record": "sentence"' in x)
     finally:
         ray.shutdown()
+
+
+def test_actor_cpu_share_leaves_room_for_io():
+    from stance.ray_engine import IO_CPUS, actor_cpus
+
+    assert actor_cpus(2, 2, 1.0) * 2 <= 2 - IO_CPUS
+    assert actor_cpus(64, 8, 1.0) == 1.0
