@@ -249,24 +249,22 @@ def check_labels(config: dict[str, Any], where: Path) -> None:
             )
 
 
-def load_model(model_dir: str | Path) -> tuple[StanceModel, Any, dict[str, Any]]:
+def load_model(model_dir: str | Path, fast: bool = False) -> tuple[StanceModel, Any, dict[str, Any]]:
+    """Load a saved model. `fast=True` (scoring) runs BERT-family encoders on plain torch and the
+    `tokenizers` library, skipping transformers' heavy imports; outputs are the same."""
     from safetensors.torch import load_file
 
     model_dir = Path(model_dir)
     config = read_model_config(model_dir)
-    encoder = encoder_from_config(config["encoder_config"])
+    fast_parts = None
+    if fast:
+        from .fast_bert import load_fast
+
+        fast_parts = load_fast(model_dir, config)
+    encoder = fast_parts[0] if fast_parts else encoder_from_config(config["encoder_config"])
     model = StanceModel(encoder)
     if config["weights"].get("embeddings_from_base"):
-        base = load_encoder(config["base_model"])
-        encoder.embeddings.load_state_dict(base.embeddings.state_dict())
-        found = _embedding_fingerprint(encoder)
-        expected = config["weights"]["embedding_fingerprint"]
-        if abs(found - expected) > 1e-3 * max(1.0, abs(expected)):
-            raise ModelLoadError(
-                f"expected the base encoder {config['base_model']!r} that {model_dir} was trained on, "
-                f"found different embeddings (fingerprint {found:.4f} != {expected:.4f}); install the "
-                "base it names or retrain"
-            )
+        _load_base_embeddings(encoder, config, model_dir, from_file=fast_parts is not None)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / WEIGHTS_NAME)).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     # Models saved before the loaded-term threshold existed keep its default (argmax-like 0.5).
@@ -277,5 +275,29 @@ def load_model(model_dir: str | Path) -> tuple[StanceModel, Any, dict[str, Any]]
             f"and unexpected {unexpected[:5]}; the directory is incomplete or from another version"
         )
     model.eval()
-    tokenizer = load_tokenizer(str(model_dir))
+    tokenizer = fast_parts[1] if fast_parts else load_tokenizer(str(model_dir))
     return model, tokenizer, config
+
+
+def _load_base_embeddings(encoder: nn.Module, config: dict[str, Any], model_dir: Path, from_file: bool) -> None:
+    """Frozen embeddings are not stored with the model: take them from the base and verify them."""
+    if from_file:
+        from .fast_bert import base_embeddings
+
+        base_dir = Path(resolve_base(config["base_model"]))
+        if not (base_dir / "model.safetensors").exists():
+            raise ModelLoadError(
+                f"expected the base encoder {config['base_model']!r} that {model_dir} was trained on, found no "
+                f"model.safetensors in {base_dir}; install the base it names or retrain"
+            )
+        encoder.embeddings.load_state_dict(base_embeddings(base_dir))
+    else:
+        encoder.embeddings.load_state_dict(load_encoder(config["base_model"]).embeddings.state_dict())
+    found = _embedding_fingerprint(encoder)
+    expected = config["weights"]["embedding_fingerprint"]
+    if abs(found - expected) > 1e-3 * max(1.0, abs(expected)):
+        raise ModelLoadError(
+            f"expected the base encoder {config['base_model']!r} that {model_dir} was trained on, "
+            f"found different embeddings (fingerprint {found:.4f} != {expected:.4f}); install the "
+            "base it names or retrain"
+        )

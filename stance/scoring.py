@@ -75,7 +75,7 @@ class Scorer:
     def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64,
                  aliases: AliasTable | None = None, auto_targets: int = 5, device: str = "auto",
                  precision: str = "auto", chunk_sentences: int = 1024):
-        model, self.tokenizer, self.config = load_model(model_dir or default_model_path())
+        model, self.tokenizer, self.config = load_model(model_dir or default_model_path(), fast=True)
         self.runtime = Runtime.choose(device, precision)
         self.model = self.runtime.prepare(model)
         self.aliases = aliases or AliasTable()

@@ -142,3 +142,23 @@ def test_span_edges_drop_punctuation():
     assert [(s.start, s.end) for s in decode_spans(words, probs, 0.5, text)] == [(2, 20)]
     probs = [outside, loaded, inside, outside, outside]
     assert [(s.start, s.end) for s in decode_spans(words, probs, 0.5, text)] == [(2, 9)]
+
+
+def test_fast_bert_matches_transformers(parts, tmp_path, tiny_base):
+    """The plain-torch scoring path gives the transformers model's outputs."""
+    model, tokenizer, encoded = parts
+    model.framing_temperature.fill_(1.3)
+    save_model(model, tokenizer, tmp_path / "m", str(tiny_base), 64, freeze_embeddings=True)
+    slow, slow_tok, _ = load_model(tmp_path / "m")
+    fast, fast_tok, _ = load_model(tmp_path / "m", fast=True)
+    assert type(fast.encoder).__name__ == "BertEncoder" and type(fast_tok).__name__ == "FastTokenizer"
+    texts = [ex.text for ex in SENTENCES] + ["Unknown wørds, punctuation!? and the president"]
+    from stance.features import tokenize
+
+    a, b = tokenize(slow_tok, texts, 64), tokenize(fast_tok, texts, 64)
+    for x, y in zip(a, b):
+        assert (x.input_ids, x.word_spans, x.word_first_token) == (y.input_ids, y.word_spans, y.word_first_token)
+    for x, y in zip(predict(slow, encoded, tokenizer.pad_token_id), predict(fast, encoded, tokenizer.pad_token_id)):
+        assert x.framing_score == pytest.approx(y.framing_score, abs=1e-5)
+        assert torch.allclose(torch.tensor(x.word_tag_probs), torch.tensor(y.word_tag_probs), atol=1e-5)
+        assert torch.allclose(torch.tensor(x.mention_probs), torch.tensor(y.mention_probs), atol=1e-5)
