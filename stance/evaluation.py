@@ -9,11 +9,9 @@ from typing import Sequence
 from .errors import DataError
 from .examples import Example, split_examples
 from .features import Encoded, encode_examples
-from .inference import SentencePrediction, decode_spans, predict
-from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
+from .inference import O_ID, SentencePrediction, decode_spans, predict
+from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS
 from .metrics import classification_report, expected_calibration_error, span_f1, word_f1
-
-O = TAG_TO_ID["O"]
 
 
 def _one_hot_tags(tags: Sequence[int]) -> list[list[float]]:
@@ -40,8 +38,8 @@ def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePred
     # Gold spans are decoded from word-level gold tags, so both sides share word boundaries.
     gold_spans = [_spans(e, _one_hot_tags(e.word_tags)) for e, _ in rows]
     pred_spans = [_spans(e, p.word_tag_probs, threshold) for e, p in rows]
-    gold_words = [[t != O for t in e.word_tags] for e, _ in rows]
-    pred_words = [[1.0 - w[O] >= threshold for w in p.word_tag_probs] for _, p in rows]
+    gold_words = [[t != O_ID for t in e.word_tags] for e, _ in rows]
+    pred_words = [[1.0 - w[O_ID] >= threshold for w in p.word_tag_probs] for _, p in rows]
     return {
         "n": len(rows),
         "threshold": threshold,

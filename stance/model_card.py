@@ -30,11 +30,11 @@ def _table(numbers: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def _delta_table(delta: dict[str, float]) -> str:
-    if not delta:
+def _delta_table(int8: dict[str, float], bf16: dict[str, float]) -> str:
+    if not int8:
         return "(not measured)"
-    rows = ["| metric | int8 - float32 |", "|---|---|"]
-    rows += [f"| {k} | {v:+.4f} |" for k, v in sorted(delta.items())]
+    rows = ["| metric | int8 | bf16 |", "|---|---|---|"]
+    rows += [f"| {k} | {v:+.4f} | {f'{bf16[k]:+.4f}' if k in bf16 else 'not measured'} |" for k, v in sorted(int8.items())]
     return "\n".join(rows)
 
 
@@ -77,10 +77,11 @@ Stored weights: {config.model.save_dtype}{', without the embeddings (reloaded fr
 Exporting to {config.model.save_dtype} changed the headline metrics by at most
 {max((abs(v) for v in metrics.get('export_cost', {}).get('delta', {}).values()), default=0.0):.4f}.
 
-CPU scoring runs dynamic int8 by default (query/key/value and FFN up-projections). Its cost on the
-validation splits, int8 minus float32:
+CPU scoring (`--precision auto`) runs bf16 autocast on CPUs with native bf16 (AVX512-BF16, AMX) and
+dynamic int8 elsewhere (query/key/value and FFN up-projections only). Their cost on the validation
+splits, minus float32:
 
-{_delta_table(metrics.get('int8_cost', {}).get('delta', {}))}
+{_delta_table(metrics.get('int8_cost', {}).get('delta', {}), metrics.get('bf16_cost', {}).get('delta', {}))}
 
 ## Known limits
 - English news only; sentences longer than {config.model.max_length} tokens are truncated.

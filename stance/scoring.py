@@ -131,8 +131,9 @@ class Scorer:
                 for i, (sent, voice) in enumerate(zip(sentences, voices))]
 
     def _run(self, chunk: _Chunk) -> Iterator[tuple[Document, list[dict]]]:
-        preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size, self.runtime.device)
-                 if chunk.encoded else [])
+        with self.runtime.autocast():
+            preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size,
+                             self.runtime.device) if chunk.encoded else [])
         by_doc: dict[int, list[dict]] = {}
         for item, enc, pred in zip(chunk.items, chunk.encoded, preds):
             by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))

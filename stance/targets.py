@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -59,10 +60,13 @@ def parse_document_target(item: Any, text: str) -> Target:
     raise InputError(f'expected a target string or {{"text", "start", "end"}} object, found {item!r}')
 
 
-def _alias_pattern(alias: str) -> re.Pattern[str]:
-    # Names in capitals match case-sensitively ("US" must not match "us"); lower-case aliases match any case.
-    flags = 0 if any(c.isupper() for c in alias) else re.IGNORECASE
-    return re.compile(r"(?<!\w)" + re.escape(alias) + r"(?!\w)", flags)
+@functools.lru_cache(maxsize=4096)
+def _target_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for all of a target's surface forms. Names with capitals match case-sensitively
+    ("US" must not match "us"); lower-case aliases match any case (an inline (?i:...) group)."""
+    parts = [re.escape(f) if any(c.isupper() for c in f) else f"(?i:{re.escape(f)})"
+             for f in sorted(forms, key=len, reverse=True)]
+    return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
 def find_mentions(targets: list[Target], sentence: str, sent_start: int) -> list[Mention]:
@@ -74,11 +78,9 @@ def find_mentions(targets: list[Target], sentence: str, sent_start: int) -> list
             s, e = target.span
             spans = [(s, e)] if sent_start <= s and e <= sent_end else []
         else:
-            spans = sorted(
-                {(sent_start + m.start(), sent_start + m.end())
-                 for alias in target.surface_forms() for m in _alias_pattern(alias).finditer(sentence)}
-            )
-            spans = [sp for i, sp in enumerate(spans) if not any(o[0] <= sp[0] and sp[1] <= o[1] and o != sp for o in spans)]
+            # Longest forms first in the alternation, so "United States" wins over "United".
+            spans = [(sent_start + m.start(), sent_start + m.end())
+                     for m in _target_pattern(target.surface_forms()).finditer(sentence)]
         if spans:
             s, e = spans[0]
             out.append(Mention(target.name, s, e, sentence[s - sent_start : e - sent_start], spans))

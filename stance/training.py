@@ -12,6 +12,7 @@ Output directory layout:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -33,7 +34,7 @@ from .features import Encoded, collate, encode_examples
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 from . import distributed
 from .model_card import write_model_card
-from .runtime import quantize_int8
+from .runtime import cpu_has_bf16, quantize_int8
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -332,10 +333,19 @@ def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
     )
 
 
-def int8_cost(model, tokenizer, validation: list, config: TrainConfig, reference: dict[str, float]) -> dict:
-    """What the CPU scoring default (dynamic int8) costs on the validation split, per headline metric."""
-    _, numbers, _ = validate(quantize_int8(model), tokenizer, validation, config, tune_threshold=False)
-    return {"int8_headline": numbers, "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
+def precision_costs(model, tokenizer, validation: list, config: TrainConfig, reference: dict[str, float]) -> dict:
+    """What the CPU scoring precisions cost on the validation split, per headline metric:
+    selective int8 everywhere, and bf16 autocast where this CPU supports it natively."""
+    out = {}
+    runs = [("int8", quantize_int8(model), contextlib.nullcontext())]
+    if cpu_has_bf16():
+        runs.append(("bf16", model, torch.autocast("cpu", dtype=torch.bfloat16)))
+    for name, variant, context in runs:
+        with context:
+            _, numbers, _ = validate(variant, tokenizer, validation, config, tune_threshold=False)
+        out[f"{name}_cost"] = {"headline": numbers,
+                               "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
+    return out
 
 
 def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
@@ -354,13 +364,13 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
     exported, tokenizer, _ = load_model(final)
     _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config, tune_threshold=False)
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
-    int8 = int8_cost(exported, tokenizer, splits.validation, config, numbers)
+    costs = precision_costs(exported, tokenizer, splits.validation, config, numbers)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},
         "export_cost": {"dtype": config.model.save_dtype, "float32_headline": numbers_fp32,
                         "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32}},
-        "int8_cost": int8,
+        **costs,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
         "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import FIXTURES, SHARED_DATA, needs_shared_data
 from stance.alignment import align_words
-from stance.config import DatasetConfig, TrainConfig
+from stance.config import TrainConfig
 from stance.corpora import load_babe, load_checkthat, load_mbic, load_newsmtsc, load_ptc
 from stance.data import load_splits
 from stance.errors import DataError

@@ -1,9 +1,10 @@
-"""Re-measure what int8 scoring costs a trained model on its own validation split, and record it.
+"""Re-measure what int8 and bf16 scoring cost a trained model on its own validation split.
 
-    python scripts/int8_cost.py models/default [--config configs/default.yaml] [--write]
+    python scripts/precision_cost.py models/default [--config configs/default.yaml] [--write]
 
-Prints the float32 and int8 headline metrics and their difference; with --write, stores them as
-`int8_cost` in the model's metrics.json (the same figures `stance train` records at the end).
+Prints the float32 headline metrics and, per precision, the metrics and their difference from
+float32; with --write, stores them in the model's metrics.json and model card (as `stance train`
+does at the end). bf16 is measured only on CPUs with native bf16.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 
 from stance.config import load_config
 from stance.data import load_splits
+from stance.model_card import write_model_card
 from stance.modeling import load_model
-from stance.training import int8_cost, validate
+from stance.training import precision_costs, validate
 
 
 def main() -> None:
@@ -28,13 +30,15 @@ def main() -> None:
     validation = load_splits(config).validation
     model, tokenizer, _ = load_model(args.model)
     _, reference, _ = validate(model, tokenizer, validation, config, tune_threshold=False)
-    cost = int8_cost(model, tokenizer, validation, config, reference)
-    print(json.dumps({"float32": reference, **cost}, indent=2))
+    costs = precision_costs(model, tokenizer, validation, config, reference)
+    print(json.dumps({"float32": reference, **costs}, indent=2))
     if args.write:
         path = args.model / "metrics.json"
         metrics = json.loads(path.read_text(encoding="utf-8"))
-        metrics["int8_cost"] = cost
+        metrics.pop("int8_cost", None)
+        metrics.update(costs)
         path.write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
+        write_model_card(args.model, config, metrics)
 
 
 if __name__ == "__main__":
