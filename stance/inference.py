@@ -78,6 +78,13 @@ def word_tag(probs: Sequence[float], threshold: float) -> str:
     return LOADED_TAGS[max((i for i in range(len(probs)) if i != O_ID), key=probs.__getitem__)]
 
 
+def _joined(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
+    """Are two adjacent words parts of one hyphenated compound ("so" "-" "called")?"""
+    return left[1] == right[0] and (text[left[1] - 1] == "-" or text[right[0]] == "-") and (
+        right[1] - right[0] > 1 or text[right[0]] != "-" or (right[1] < len(text) and not text[right[1]].isspace())
+    )
+
+
 def decode_spans(
     word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]], threshold: float = 0.5,
     text: str | None = None,
@@ -96,17 +103,24 @@ def decode_spans(
         return text is not None and not any(c.isalnum() for c in text[word_spans[w][0] : word_spans[w][1]])
 
     def close() -> None:
+        while current and text is not None and current[0] > 0 and _joined(text, word_spans[current[0] - 1], word_spans[current[0]]):
+            current.insert(0, current[0] - 1)  # a span starting mid-compound takes the whole compound
         while current and is_punct(current[-1]):
             current.pop()
         while current and is_punct(current[0]):
             current.pop(0)
+        if current and spans and word_spans[current[0]][0] < spans[-1].end:
+            current[:0] = [w for w in range(len(word_spans)) if word_spans[w][0] >= spans.pop().start and w < current[0]]
         if current:
             b, i = TAG_TO_ID[f"B-{category}"], TAG_TO_ID[f"I-{category}"]
-            score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in current) / len(current)
+            scored = [w for w in current if not is_punct(w)] or current  # a hyphen does not dilute the score
+            score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in scored) / len(scored)
             spans.append(DecodedSpan(word_spans[current[0]][0], word_spans[current[-1]][1], category, score))
 
     for w, probs in enumerate(word_tag_probs):
         tag = word_tag(probs, threshold)
+        if tag == "O" and current and text is not None and _joined(text, word_spans[w - 1], word_spans[w]):
+            tag = f"I-{category}"  # the rest of a hyphenated compound: "anti-terror", "so-called"
         if tag == "O":
             close()
             current, category = [], None

@@ -28,7 +28,7 @@ from .modeling import load_model
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
-from .targets import AliasTable, Mention, Target, auto_targets, find_mentions, parse_document_target
+from .targets import AliasTable, Mention, Target, auto_targets, find_mentions, merge_targets, parse_document_target
 from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
 MODEL_ENV = "STANCE_MODEL"
@@ -145,7 +145,7 @@ class Scorer:
 
     def _targets_for(self, doc: Document, global_targets: list[Target]) -> list[Target]:
         own = [self.aliases.resolve(parse_document_target(t, doc.text)) for t in doc.targets]
-        targets = [self.aliases.resolve(t) for t in global_targets] + own
+        targets = merge_targets([self.aliases.resolve(t) for t in global_targets] + own)
         if not targets and self.auto_targets:
             targets = auto_targets(doc.text, self.aliases, top_k=self.auto_targets)
         return targets

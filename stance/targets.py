@@ -106,19 +106,27 @@ class AliasTable:
             self.canonical[form.lower()] = name
 
     def resolve(self, target: Target) -> Target:
-        """Expand a target with its alias-table entry, under the canonical name."""
+        """Expand a target whose name is in the table with the table's entry, under the canonical name.
+        A target named by the user but not in the table keeps its name and aliases as given."""
         if target.span is not None:
             return target
         name = self.canonical.get(target.name.lower())
         if name is None:
-            for alias in target.aliases:
-                name = self.canonical.get(alias.lower())
-                if name:
-                    break
-        if name is None:
             return target
         forms = (target.name, *target.aliases, *self.aliases[name])
         return Target(name, tuple(dict.fromkeys(f for f in forms if f != name)))
+
+
+def merge_targets(targets: Iterable[Target]) -> list[Target]:
+    """One target per name (first seen order), with the union of the aliases given for it."""
+    merged: dict[tuple[str, tuple[int, int] | None], Target] = {}
+    for t in targets:
+        key = (t.name, t.span)
+        if key in merged:
+            merged[key] = Target(t.name, tuple(dict.fromkeys(merged[key].aliases + t.aliases)), t.span)
+        else:
+            merged[key] = t
+    return list(merged.values())
 
 
 def load_alias_file(path: str | Path | None) -> AliasTable:

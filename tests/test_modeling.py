@@ -162,3 +162,11 @@ def test_fast_bert_matches_transformers(parts, tmp_path, tiny_base):
         assert x.framing_score == pytest.approx(y.framing_score, abs=1e-5)
         assert torch.allclose(torch.tensor(x.word_tag_probs), torch.tensor(y.word_tag_probs), atol=1e-5)
         assert torch.allclose(torch.tensor(x.mention_probs), torch.tensor(y.mention_probs), atol=1e-5)
+
+
+def test_hyphenated_compounds_decode_whole():
+    text = "a so-called anti-terror commander"
+    words = [(0, 1), (2, 4), (4, 5), (5, 11), (12, 16), (16, 17), (17, 23), (24, 33)]
+    o, b, i = [1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, 0, 0]
+    spans = decode_spans(words, [o, b, o, o, o, o, b, i], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["so-called", "anti-terror commander"]

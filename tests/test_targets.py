@@ -19,6 +19,15 @@ def test_alias_table_merges_any_surface_form():
     merged = ALIASES.resolve(Target("Washington"))
     assert merged.name == "United States" and "US" in merged.aliases and "Washington" in merged.aliases
     assert ALIASES.resolve(Target("Canada")) == Target("Canada")
+    # A user's own name is kept, even when one of its aliases is in the table.
+    assert ALIASES.resolve(Target("US troops", ("American",))) == Target("US troops", ("American",))
+
+
+def test_same_name_targets_merge():
+    from stance.targets import merge_targets
+
+    merged = merge_targets([Target("Senate Democrats", ("Democrats",)), Target("Senate Democrats"), Target("GOP")])
+    assert merged == [Target("Senate Democrats", ("Democrats",)), Target("GOP")]
 
 
 def test_mentions_are_word_bounded_and_case_aware():
