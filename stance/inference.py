@@ -110,7 +110,8 @@ def decode_spans(
         while current and is_punct(current[0]):
             current.pop(0)
         if current and spans and word_spans[current[0]][0] < spans[-1].end:
-            current[:0] = [w for w in range(len(word_spans)) if word_spans[w][0] >= spans.pop().start and w < current[0]]
+            previous = spans.pop()  # the widened span now overlaps the one before: merge them
+            current[:0] = [w for w in range(current[0]) if word_spans[w][0] >= previous.start]
         if current:
             b, i = TAG_TO_ID[f"B-{category}"], TAG_TO_ID[f"I-{category}"]
             scored = [w for w in current if not is_punct(w)] or current  # a hyphen does not dilute the score

@@ -170,3 +170,37 @@ def test_hyphenated_compounds_decode_whole():
     o, b, i = [1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, 0, 0]
     spans = decode_spans(words, [o, b, o, o, o, o, b, i], 0.5, text)
     assert [text[s.start : s.end] for s in spans] == ["so-called", "anti-terror commander"]
+
+
+def test_widened_span_merges_with_the_previous_one():
+    text = "anti-terror commander"
+    words = [(0, 4), (4, 5), (5, 11), (12, 21)]
+    o, b = [1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0]
+    spans = decode_spans(words, [b, o, b, b], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["anti-terror", "commander"]
+    spans = decode_spans(words, [b, b, o, o], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["anti-terror"]
+
+
+def test_decoded_spans_are_ordered_disjoint_and_in_bounds():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(["so", "-", "called", "anti", "terror", ",", "x"]),
+                              st.booleans(), st.integers(0, 4)), min_size=1, max_size=12))
+    def check(words):
+        text, spans_w, probs = "", [], []
+        for word, space, tag in words:
+            if space and text:
+                text += " "
+            spans_w.append((len(text), len(text) + len(word)))
+            text += word
+            probs.append([1.0 if i == tag else 0.0 for i in range(5)])
+        spans = decode_spans(spans_w, probs, 0.5, text)
+        for a, b in zip(spans, spans[1:]):
+            assert a.end <= b.start
+        for s in spans:
+            assert 0 <= s.start < s.end <= len(text) and 0.0 <= s.score <= 1.0
+
+    check()
