@@ -117,6 +117,8 @@ class Scorer:
                     items.extend(self._items(d, doc, global_targets))
                 except InputError as exc:
                     errors[d] = str(exc)
+                except Exception as exc:  # noqa: BLE001 - one document must never end a batch run
+                    errors[d] = f"could not prepare this document ({type(exc).__name__}: {exc}); please report it"
             if len(items) >= self.chunk_sentences:
                 yield _Chunk(docs, items, self._encode(items), errors)
                 docs, items, errors = [], [], {}

@@ -180,3 +180,26 @@ def test_score_missing_model_is_a_clear_error(tmp_path):
     (tmp_path / "a.txt").write_text("Hello.")
     result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "nomodel")])
     assert result.exit_code == 2 and "expected a stance model directory" in result.output
+
+
+def test_an_unexpected_failure_in_one_document_does_not_end_the_run(trained, tmp_path, monkeypatch):
+    import stance.scoring
+
+    real = stance.scoring.split_sentences
+
+    def flaky(text):
+        if "poison" in text:
+            raise RecursionError("boom")
+        return real(text)
+
+    monkeypatch.setattr(stance.scoring, "split_sentences", flaky)
+    (tmp_path / "a.txt").write_text("The council met.")
+    (tmp_path / "b.txt").write_text("A poison pill.")
+    (tmp_path / "c.txt").write_text("The mayor spoke.")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(out)])
+    assert result.exit_code == 1
+    records = read_records(out)
+    assert [r["doc_id"] for r in records if r["record"] == "summary"] == ["a", "c"]
+    (error,) = [r for r in records if r["record"] == "error"]
+    assert error["doc_id"] == "b" and "RecursionError" in error["error"]
