@@ -36,6 +36,14 @@ def barrier() -> None:
         dist.barrier()
 
 
+def shutdown() -> None:
+    """Wait for every process (rank 0 finalises the model meanwhile), then tear the group down.
+    Exiting with a live gloo group aborts the process ("terminate called without an active exception")."""
+    if dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def broadcast(value: T) -> T:
     """Rank 0's value on every process (e.g. the early-stopping decision, made on rank 0 only)."""
     if not dist.is_initialized():

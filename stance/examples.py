@@ -48,9 +48,6 @@ class Example:
     targets: list[TargetLabel] | None = None
     meta: dict = field(default_factory=dict)
 
-    def has_label(self, head: str) -> bool:
-        return {"framing": self.framing, "loaded_terms": self.spans, "stance": self.targets}[head] is not None
-
 
 _SPACE = re.compile(r"\s+")
 

@@ -34,7 +34,3 @@ def begin_tag(category: str) -> int:
 def inside_tag(category: str) -> int:
     return TAG_TO_ID[f"I-{category}"]
 
-
-def tag_category(tag_id: int) -> str | None:
-    tag = LOADED_TAGS[tag_id]
-    return None if tag == "O" else tag.split("-", 1)[1]

@@ -313,13 +313,16 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
     finally:
         if distributed.is_main():
             save_checkpoint(out, model, optimizer, scheduler, state, config)
-    if not distributed.is_main():
-        return out / DIR_MODEL
-    if not (out / DIR_MODEL_BEST).exists():
-        save()
-    logger.write({"event": "end", "step": state.step, "best_step": state.best_step, "best_score": state.best_score,
-                  "world_size": distributed.world_size()})
-    return finalize(out, config, splits, state)
+    try:
+        if not distributed.is_main():
+            return out / DIR_MODEL
+        if not (out / DIR_MODEL_BEST).exists():
+            save()
+        logger.write({"event": "end", "step": state.step, "best_step": state.best_step,
+                      "best_score": state.best_score, "world_size": distributed.world_size()})
+        return finalize(out, config, splits, state)
+    finally:
+        distributed.shutdown()
 
 
 def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
