@@ -60,7 +60,7 @@ def parse_document_target(item: Any, text: str) -> Target:
     raise InputError(f'expected a target string or {{"text", "start", "end"}} object, found {item!r}')
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def _target_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern for all of a target's surface forms. Names with capitals match case-sensitively
     ("US" must not match "us"); lower-case aliases match any case (an inline (?i:...) group)."""
