@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .documents import ReadOptions, read_documents
-from .output import Journal
+from .output import Journal, doc_key
 from .scoring import Scorer
 from .summary import CorpusSummary
 from .targets import Target
@@ -52,7 +52,7 @@ def run_scoring(
     def pending():
         nonlocal skipped
         for doc in read_documents(paths, options):
-            if (doc.path, doc.doc_id) in done:
+            if doc_key(doc.path, doc.doc_id) in done:
                 skipped += 1
                 continue
             yield doc

@@ -27,8 +27,9 @@ FLAT_COLUMNS = [
 INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
 
 
-def doc_key(record: dict) -> tuple[str, str]:
-    return (str(record.get("path")), str(record.get("doc_id")))
+def doc_key(path: object, doc_id: object) -> tuple[str, str]:
+    """What identifies a document across runs: the journal and --resume must agree on it."""
+    return (str(path), str(doc_id))
 
 
 def output_format(path: Path | None, requested: str | None) -> str:
@@ -74,7 +75,7 @@ class Journal:
                 except json.JSONDecodeError:
                     break
                 if record.get("record") in CLOSING_RECORDS:
-                    done.add(doc_key(record))
+                    done.add(doc_key(record.get("path"), record.get("doc_id")))
                     keep = offset
         with self.path.open("r+b") as fh:
             fh.truncate(keep)

@@ -100,7 +100,9 @@ class Scorer:
         chunk (about `chunk_sentences`, across documents) share length-sorted batches. At most two
         chunks are in memory: memory is bounded by the chunk size, not by the corpus.
         """
-        for chunk in prefetch(self._chunks(documents, targets or []), depth=2):
+        # Run-wide targets go through the alias table once, not once per document.
+        resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
+        for chunk in prefetch(self._chunks(documents, resolved), depth=2):
             yield from self._run(chunk)
 
     def _chunks(self, documents: Iterable[Document], global_targets: list[Target]) -> Iterator[_Chunk]:
@@ -146,8 +148,9 @@ class Scorer:
                 yield doc, by_doc[d] + [article_summary(by_doc[d])]
 
     def _targets_for(self, doc: Document, global_targets: list[Target]) -> list[Target]:
+        """`global_targets` are already resolved; the document's own targets are resolved here."""
         own = [self.aliases.resolve(parse_document_target(t, doc.text)) for t in doc.targets]
-        targets = merge_targets([self.aliases.resolve(t) for t in global_targets] + own)
+        targets = merge_targets(global_targets + own) if own else global_targets
         if not targets and self.auto_targets:
             targets = auto_targets(doc.text, self.aliases, top_k=self.auto_targets)
         return targets
