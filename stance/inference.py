@@ -19,20 +19,39 @@ class SentencePrediction:
     mention_probs: list[list[float]] = field(default_factory=list)  # per mention, per stance label
 
 
-def length_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length, which keeps padding (wasted compute) low."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+# Padded tokens per batch (batch size x longest sentence). It caps the activations of one forward
+# pass, so a run's memory is set by this budget, not by the longest sentences a corpus happens to
+# hold: 64 sentences of up to 64 tokens fill a batch, a 512-token sentence goes in batches of 8.
+MAX_BATCH_TOKENS = 4096
+
+
+def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = MAX_BATCH_TOKENS) -> list[list[int]]:
+    """Indices grouped into batches of similar length, which keeps padding (wasted compute) low.
+
+    A batch holds at most `batch_size` sentences and at most `max_tokens` padded tokens (never
+    fewer than one sentence).
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        # Sorted ascending, so lengths[i] is the padded length of `current` once i joins it.
+        if current and (len(current) == batch_size or (max_tokens and (len(current) + 1) * lengths[i] > max_tokens)):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 @torch.inference_mode()
 def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64,
-            device: torch.device | str = "cpu") -> list[SentencePrediction]:
+            device: torch.device | str = "cpu", max_tokens: int | None = MAX_BATCH_TOKENS) -> list[SentencePrediction]:
     model.eval()
     temperature = float(model.framing_temperature)
     mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     results: list[SentencePrediction | None] = [None] * len(encoded)
-    for idx in length_batches([len(e) for e in encoded], batch_size):
+    for idx in length_batches([len(e) for e in encoded], batch_size, max_tokens):
         batch = [encoded[i] for i in idx]
         tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
         out = model(
@@ -41,22 +60,24 @@ def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64
             mention_weights=tensors["mention_weights"].to(mention_dtype),
             mention_batch=tensors["mention_batch"],
         )
-        framing = out["framing"].float().cpu()
-        tag_probs = out["loaded_terms"].float().softmax(-1).cpu()
-        stance_probs = out["stance"].float().softmax(-1).cpu() if "stance" in out else None
-        m = 0
+        # One device-to-host copy per head and batch: per-sentence tensor ops cost more than the model on a GPU.
+        framing = out["framing"].float()
+        logits, scores = framing.tolist(), torch.sigmoid(framing / temperature).tolist()
+        rows = torch.tensor([row for row, i in enumerate(idx) for _ in encoded[i].word_first_token], dtype=torch.long)
+        cols = torch.tensor([t for i in idx for t in encoded[i].word_first_token], dtype=torch.long)
+        word_probs = out["loaded_terms"][rows.to(device), cols.to(device)].float().softmax(-1).tolist()
+        mention_probs = out["stance"].float().softmax(-1).tolist() if "stance" in out else []
+        w = m = 0
         for row, i in enumerate(idx):
             enc = encoded[i]
-            mentions = []
-            for _ in enc.mentions:
-                mentions.append(stance_probs[m].tolist())
-                m += 1
+            n_words, n_mentions = len(enc.word_first_token), len(enc.mentions)
             results[i] = SentencePrediction(
-                framing_logit=float(framing[row]),
-                framing_score=float(torch.sigmoid(framing[row] / temperature)),
-                word_tag_probs=tag_probs[row, enc.word_first_token].tolist(),
-                mention_probs=mentions,
+                framing_logit=logits[row],
+                framing_score=scores[row],
+                word_tag_probs=word_probs[w : w + n_words],
+                mention_probs=mention_probs[m : m + n_mentions],
             )
+            w, m = w + n_words, m + n_mentions
     return results  # type: ignore[return-value]
 
 

@@ -22,13 +22,13 @@ from typing import Iterable, Iterator
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
-from .inference import SentencePrediction, decode_spans, predict, stance_label
+from .inference import MAX_BATCH_TOKENS, SentencePrediction, decode_spans, predict, stance_label
 from .labels import STANCE_LABELS
 from .modeling import load_model
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
-from .targets import AliasTable, Mention, Target, auto_targets, find_mentions, merge_targets, parse_document_target
+from .targets import AliasTable, Mention, Target, auto_targets, find_document_mentions, merge_targets, parse_document_target
 from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
 MODEL_ENV = "STANCE_MODEL"
@@ -74,7 +74,7 @@ class _Chunk:
 class Scorer:
     def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64,
                  aliases: AliasTable | None = None, auto_targets: int = 5, device: str = "auto",
-                 precision: str = "auto", chunk_sentences: int = 1024):
+                 precision: str = "auto", chunk_sentences: int = 1024, max_batch_tokens: int = MAX_BATCH_TOKENS):
         model, self.tokenizer, self.config = load_model(model_dir or default_model_path(), fast=True)
         self.runtime = Runtime.choose(device, precision)
         self.model = self.runtime.prepare(model)
@@ -83,6 +83,7 @@ class Scorer:
         self.max_length = int(self.config["max_length"])
         self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.chunk_sentences = chunk_sentences
         self.loaded_threshold = float(model.loaded_threshold)
 
@@ -131,13 +132,14 @@ class Scorer:
         targets = self._targets_for(doc, global_targets)
         sentences = split_sentences(doc.text)
         voices, quotes = assign_voices(doc.text, sentences)
-        return [_Item(d, i, sent, find_mentions(targets, sent.text, sent.start), voice, quotes)
-                for i, (sent, voice) in enumerate(zip(sentences, voices))]
+        mentions = find_document_mentions(targets, doc.text, [(s.start, s.end) for s in sentences])
+        return [_Item(d, i, sent, found, voice, quotes)
+                for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))]
 
     def _run(self, chunk: _Chunk) -> Iterator[tuple[Document, list[dict]]]:
         with self.runtime.autocast():
             preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size,
-                             self.runtime.device) if chunk.encoded else [])
+                             self.runtime.device, self.max_batch_tokens) if chunk.encoded else [])
         by_doc: dict[int, list[dict]] = {}
         for item, enc, pred in zip(chunk.items, chunk.encoded, preds):
             by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from .labels import STANCE_LABELS
 
 VOICES = ("editorial", "quoted", "attributed")
+# The corpus tallies keep at most this many distinct terms and targets, so a run over millions of
+# articles holds a fixed amount of memory; past it the rarest half is dropped (the table's top
+# entries are then approximate counts, as in lossy counting).
+TALLY_CAP = 20_000
+SHOWN_ERRORS = 10
 
 
 def _stance_block(entries: list[dict]) -> dict:
@@ -66,13 +71,14 @@ class CorpusSummary:
     framing_sum: float = 0.0
     terms: Counter = field(default_factory=Counter)
     stance: dict = field(default_factory=lambda: defaultdict(Counter))
-    errors: list = field(default_factory=list)
+    errors: list = field(default_factory=list)  # the first SHOWN_ERRORS failures, for the table
 
     def add(self, record: dict) -> None:
         kind = record.get("record")
         if kind == "error":
             self.failed += 1
-            self.errors.append((record["path"], record["error"]))
+            if len(self.errors) < SHOWN_ERRORS:
+                self.errors.append((record["path"], record["error"]))
         elif kind == "summary":
             self.documents += 1
             fi = record["framing_index"]
@@ -83,7 +89,12 @@ class CorpusSummary:
             for t in record["loaded_terms"]["top"]:
                 self.terms[t["text"]] += t["count"]
             for st in record["stance"]:
-                self.stance[st["target"]] += Counter(st["overall"]["counts"])
+                self.stance[st["target"]].update(st["overall"]["counts"])
+            if len(self.terms) > TALLY_CAP:
+                self.terms = Counter(dict(self.terms.most_common(TALLY_CAP // 2)))
+            if len(self.stance) > TALLY_CAP:
+                kept = sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))[: TALLY_CAP // 2]
+                self.stance = defaultdict(Counter, kept)
 
     def render(self, console) -> None:
         from rich.table import Table
@@ -102,7 +113,7 @@ class CorpusSummary:
         for target, counts in sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
             table.add_row(f"stance: {target}", "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS))
         console.print(table)
-        for path, error in self.errors[:10]:
+        for path, error in self.errors:
             console.print(f"[yellow]failed[/yellow] {path}: {error}")
-        if len(self.errors) > 10:
-            console.print(f"... and {len(self.errors) - 10} more failures (see the error records)")
+        if self.failed > len(self.errors):
+            console.print(f"... and {self.failed - len(self.errors)} more failures (see the error records)")

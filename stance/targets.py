@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import Counter
@@ -60,7 +61,7 @@ def parse_document_target(item: Any, text: str) -> Target:
     raise InputError(f'expected a target string or {{"text", "start", "end"}} object, found {item!r}')
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _target_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern for all of a target's surface forms. Names with capitals match case-sensitively
     ("US" must not match "us"); lower-case aliases match any case (an inline (?i:...) group)."""
@@ -71,20 +72,34 @@ def _target_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
 
 def find_mentions(targets: list[Target], sentence: str, sent_start: int) -> list[Mention]:
     """One `Mention` per target that occurs in the sentence, at its first occurrence."""
-    out = []
-    sent_end = sent_start + len(sentence)
+    return find_document_mentions(targets, sentence, [(sent_start, sent_start + len(sentence))], offset=sent_start)[0]
+
+
+def find_document_mentions(targets: list[Target], text: str, sentences: list[tuple[int, int]],
+                           offset: int = 0) -> list[list[Mention]]:
+    """The mentions of every target in each sentence (given as document offsets) of `text`.
+
+    Each target's pattern runs once over the whole text, not once per sentence; a match is
+    kept when it lies inside one sentence. `offset` is the document offset of `text`.
+    """
+    starts = [s for s, _ in sentences]
+    spans_by_sentence: list[dict[str, list[tuple[int, int]]]] = [{} for _ in sentences]
     for target in targets:
         if target.span is not None:
-            s, e = target.span
-            spans = [(s, e)] if sent_start <= s and e <= sent_end else []
+            found = [target.span]
         else:
             # Longest forms first in the alternation, so "United States" wins over "United".
-            spans = [(sent_start + m.start(), sent_start + m.end())
-                     for m in _target_pattern(target.surface_forms()).finditer(sentence)]
-        if spans:
-            s, e = spans[0]
-            out.append(Mention(target.name, s, e, sentence[s - sent_start : e - sent_start], spans))
-    return out
+            pattern = _target_pattern(target.surface_forms())
+            found = [(offset + m.start(), offset + m.end()) for m in pattern.finditer(text)]
+        for s, e in found:
+            i = bisect.bisect_right(starts, s) - 1
+            if i >= 0 and e <= sentences[i][1]:
+                spans_by_sentence[i].setdefault(target.name, []).append((s, e))
+    return [
+        [Mention(name, spans[0][0], spans[0][1], text[spans[0][0] - offset : spans[0][1] - offset], spans)
+         for name, spans in by_target.items()]
+        for by_target in spans_by_sentence
+    ]
 
 
 # ---------------------------------------------------------------------------- alias tables

@@ -6,7 +6,7 @@ import torch
 from stance.errors import ModelLoadError
 from stance.examples import Example, Span, TargetLabel
 from stance.features import collate, encode_examples
-from stance.inference import decode_spans, predict
+from stance.inference import decode_spans, length_batches, predict
 from stance.labels import LOADED_TAGS, STANCE_LABELS
 from stance.modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 
@@ -105,12 +105,24 @@ def test_half_precision_export_stays_close(parts, tmp_path, tiny_base):
 
 def test_batched_equals_one_by_one(parts):
     model, tokenizer, encoded = parts
-    batched = predict(model, encoded, tokenizer.pad_token_id, batch_size=4)
+    batched = predict(model, encoded, tokenizer.pad_token_id, batch_size=4, max_tokens=40)
     single = [predict(model, [e], tokenizer.pad_token_id, batch_size=1)[0] for e in encoded]
     for x, y in zip(batched, single):
         assert x.framing_score == pytest.approx(y.framing_score, abs=1e-5)
         assert torch.allclose(torch.tensor(x.word_tag_probs), torch.tensor(y.word_tag_probs), atol=1e-5)
         assert torch.allclose(torch.tensor(x.mention_probs), torch.tensor(y.mention_probs), atol=1e-5)
+
+
+def test_token_budget_batches_cover_every_sentence_once_within_budget():
+    lengths = [5, 500, 12, 60, 60, 3, 200, 64, 9, 511]
+    batches = length_batches(lengths, batch_size=4, max_tokens=256)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        longest = max(lengths[i] for i in batch)
+        assert len(batch) <= 4 and (len(batch) == 1 or len(batch) * longest <= 256)
+    # Short sentences still fill a batch; a sentence over the budget runs alone.
+    assert [lengths[i] for i in batches[0]] == [3, 5, 9, 12] and [[lengths[i] for i in b] for b in batches[-2:]] == [[500], [511]]
+    assert len(length_batches(lengths, batch_size=4, max_tokens=None)) == 3
 
 
 def test_load_rejects_changed_labels(parts, tmp_path, tiny_base):

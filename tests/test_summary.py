@@ -31,3 +31,21 @@ def test_article_summary_framing_index_terms_and_stance_by_voice():
     corpus.add(summary)
     corpus.add({"record": "error", "doc_id": "x", "path": "x.txt", "error": "empty"})
     assert (corpus.documents, corpus.failed, corpus.flagged, corpus.editorial) == (1, 1, 1, 2)
+
+
+def test_corpus_summary_holds_fixed_memory_over_many_articles(monkeypatch):
+    import stance.summary as summary_module
+
+    monkeypatch.setattr(summary_module, "TALLY_CAP", 100)
+    corpus = CorpusSummary()
+    common = {"against": 1, "neutral": 0, "favor": 0}
+    for i in range(1_000):
+        record = article_summary([sentence(0, "editorial", 0.9, True, ["regime", f"rare{i}"],
+                                           [("Iraq", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1}),
+                                            (f"Target {i}", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1})])])
+        corpus.add(record)
+        corpus.add({"record": "error", "doc_id": str(i), "path": f"{i}.txt", "error": "empty"})
+    assert len(corpus.terms) <= 100 and len(corpus.stance) <= 100 and len(corpus.errors) == summary_module.SHOWN_ERRORS
+    # Frequent entries survive pruning with exact counts; the failure count stays exact.
+    assert corpus.terms["regime"] == 1_000 and corpus.stance["Iraq"] == {**common, "against": 1_000}
+    assert corpus.failed == 1_000

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from stance.errors import InputError
-from stance.targets import AliasTable, Target, auto_targets, find_mentions, load_alias_file, load_targets_file, \
+from stance.targets import AliasTable, Target, auto_targets, find_document_mentions, find_mentions, load_alias_file, load_targets_file, \
     parse_document_target, parse_target_option
 
 ALIASES = AliasTable({"United States": ["US", "U.S.", "Washington", "American"], "Iraq": ["Iraqi", "Baghdad"]})
@@ -36,6 +36,23 @@ def test_mentions_are_word_bounded_and_case_aware():
     (mention,) = find_mentions([target], sentence, 100)
     assert (mention.text, mention.start) == ("American", 100)
     assert [sentence[s - 100 : e - 100] for s, e in mention.all_spans] == ["American", "US", "Washington"]
+
+
+def test_document_mentions_land_in_their_sentences():
+    from stance.segmentation import split_sentences
+
+    text = "Iraq protested. The United States replied. Baghdad and Iraq were quiet."
+    sentences = [(x.start, x.end) for x in split_sentences(text)]
+    targets = [ALIASES.resolve(Target("Iraq")), Target("United States", ("United",))]
+    first, second, third = find_document_mentions(targets, text, sentences)
+    assert [(m.target, m.text, m.start) for m in first] == [("Iraq", "Iraq", 0)]
+    assert [(m.target, m.text) for m in second] == [("United States", "United States")]
+    assert [(m.target, m.text, len(m.all_spans)) for m in third] == [("Iraq", "Baghdad", 2)]
+    # The same answer as matching sentence by sentence.
+    for (s, e), found in zip(sentences, (first, second, third)):
+        assert find_mentions(targets, text[s:e], s) == found
+    # A match that crosses a sentence boundary belongs to neither sentence.
+    assert find_document_mentions([Target("protested. The")], text, sentences) == [[], [], []]
 
 
 def test_exact_mention_object():
