@@ -28,7 +28,15 @@ from .modeling import load_model
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
-from .targets import AliasTable, Mention, Target, auto_targets, find_document_mentions, merge_targets, parse_document_target
+from .targets import (
+    AliasTable,
+    Mention,
+    Target,
+    auto_targets,
+    find_document_mentions,
+    merge_targets,
+    parse_document_target,
+)
 from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
 MODEL_ENV = "STANCE_MODEL"

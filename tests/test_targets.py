@@ -3,8 +3,17 @@ from __future__ import annotations
 import pytest
 
 from stance.errors import InputError
-from stance.targets import AliasTable, Target, auto_targets, find_document_mentions, find_mentions, load_alias_file, load_targets_file, \
-    parse_document_target, parse_target_option
+from stance.targets import (
+    AliasTable,
+    Target,
+    auto_targets,
+    find_document_mentions,
+    find_mentions,
+    load_alias_file,
+    load_targets_file,
+    parse_document_target,
+    parse_target_option,
+)
 
 ALIASES = AliasTable({"United States": ["US", "U.S.", "Washington", "American"], "Iraq": ["Iraqi", "Baghdad"]})
 
