@@ -2,7 +2,7 @@
 
     python scripts/bench.py                      # PTC articles from ../shared/data, or a synthetic corpus
     python scripts/bench.py --rss-docs 10000     # also the peak RSS on a 10,000-article folder
-    python scripts/bench.py --corpus DIR --device cuda --batch-size 256   # your own .txt folder, on a GPU
+    python scripts/bench.py --corpus DIR --device cuda --batch-size 256 --max-batch-tokens 16384  # on a GPU
 
 Measured, each in its own process (so peak RSS is that process's own):
   1. end-to-end `stance score` on the corpus: sentences/s, articles/s, peak RSS;
@@ -151,11 +151,13 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--max-batch-tokens", type=int, default=4096)
     parser.add_argument("--corpus", type=Path, default=None,
                         help="folder of .txt articles (default: the PTC articles in ../shared/data, else synthetic)")
     args = parser.parse_args()
     stance = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device,
-              "--precision", args.precision, "--batch-size", str(args.batch_size)]
+              "--precision", args.precision, "--batch-size", str(args.batch_size),
+              "--max-batch-tokens", str(args.max_batch_tokens)]
     stance += ["--model", args.model] if args.model else []
     device = args.device if args.device != "auto" else ("cuda" if _cuda_available() else "cpu")
     work = Path(tempfile.mkdtemp(prefix="stance-bench-"))
@@ -163,7 +165,8 @@ def main() -> None:
         corpus = work / "corpus"
         description = build_corpus(corpus, args.corpus)
         report: dict = {"corpus": description, "cores": len(os.sched_getaffinity(0)), "device": device,
-                        "precision": args.precision, "batch_size": args.batch_size}
+                        "precision": args.precision, "batch_size": args.batch_size,
+                        "max_batch_tokens": args.max_batch_tokens}
 
         out = work / "out.jsonl"
         run = measure(stance + [str(corpus), "-o", str(out)])
