@@ -101,7 +101,8 @@ def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     tags = torch.full((size, length), IGNORE_INDEX, dtype=torch.long)
     framing = torch.zeros(size)
     framing_mask = torch.zeros(size)
-    mention_rows, mention_batch, mention_labels = [], [], []
+    mention_batch, mention_labels = [], []
+    weight_rows, weight_cols, weight_values = [], [], []  # mean-pooling weights, filled in one indexed write
     for i, enc in enumerate(batch):
         if enc.framing is not None:
             framing[i], framing_mask[i] = enc.framing, 1.0
@@ -109,18 +110,20 @@ def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
             for tok, tag in zip(enc.word_first_token, enc.word_tags):
                 tags[i, tok] = tag
         for tokens, label in enc.mentions:
-            row = torch.zeros(length)
-            row[tokens] = 1.0 / len(tokens)
-            mention_rows.append(row)
+            weight_rows += [len(mention_batch)] * len(tokens)
+            weight_cols += tokens
+            weight_values += [1.0 / len(tokens)] * len(tokens)
             mention_batch.append(i)
             mention_labels.append(label)
+    mention_weights = torch.zeros((len(mention_batch), length))
+    mention_weights[weight_rows, weight_cols] = torch.tensor(weight_values)
     return {
         "input_ids": input_ids,
         "attention_mask": attention,
         "tag_labels": tags,
         "framing_targets": framing,
         "framing_mask": framing_mask,
-        "mention_weights": torch.stack(mention_rows) if mention_rows else torch.zeros((0, length)),  # (T, seq)
+        "mention_weights": mention_weights,  # (T, seq)
         "mention_batch": torch.tensor(mention_batch, dtype=torch.long),  # (T,)
         "stance_labels": torch.tensor(mention_labels, dtype=torch.long),  # (T,)
     }
