@@ -156,6 +156,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None,
                         help="folder of .txt articles (default: the PTC articles in ../shared/data, else synthetic)")
     args = parser.parse_args()
+    if args.repeat < 1 or (args.rss_docs and args.rss_docs < 10):
+        parser.error(f"expected --repeat >= 1 and --rss-docs 0 or >= 10, found {args.repeat} and {args.rss_docs}")
     stance = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device,
               "--precision", args.precision, "--batch-size", str(args.batch_size),
               "--max-batch-tokens", str(args.max_batch_tokens)]
