@@ -94,7 +94,8 @@ def score(
                          "precision": precision}
         if engine == "ray":
             _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
-        _score_locally(paths, output, chosen, scorer_kwargs, aliases, targets, options, resume, force, progress)
+        else:
+            _score_locally(paths, output, chosen, scorer_kwargs, aliases, targets, options, resume, force, progress)
     except (StanceError, ValueError) as exc:
         fail(exc)
 

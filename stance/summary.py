@@ -93,8 +93,11 @@ class CorpusSummary:
             if len(self.terms) > TALLY_CAP:
                 self.terms = Counter(dict(self.terms.most_common(TALLY_CAP // 2)))
             if len(self.stance) > TALLY_CAP:
-                kept = sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))[: TALLY_CAP // 2]
-                self.stance = defaultdict(Counter, kept)
+                self.stance = defaultdict(Counter, self._targets_by_mentions()[: TALLY_CAP // 2])
+
+    def _targets_by_mentions(self) -> list[tuple[str, Counter]]:
+        """(target, stance counts), most-mentioned target first."""
+        return sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))
 
     def render(self, console) -> None:
         from rich.table import Table
@@ -110,7 +113,7 @@ class CorpusSummary:
         mean = self.framing_sum / self.editorial if self.editorial else 0.0
         table.add_row("mean editorial framing score", f"{mean:.3f}")
         table.add_row("top loaded terms", ", ".join(f"{t} ({c})" for t, c in self.terms.most_common(8)) or "-")
-        for target, counts in sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))[:8]:
+        for target, counts in self._targets_by_mentions()[:8]:
             table.add_row(f"stance: {target}", "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS))
         console.print(table)
         for path, error in self.errors:

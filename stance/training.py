@@ -12,7 +12,6 @@ Output directory layout:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -34,7 +33,7 @@ from .features import Encoded, collate, encode_examples
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 from . import distributed
 from .model_card import write_model_card
-from .runtime import cpu_has_bf16, quantize_int8
+from .runtime import Runtime, cpu_has_bf16
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -340,11 +339,11 @@ def precision_costs(model, tokenizer, validation: list, config: TrainConfig, ref
     """What the CPU scoring precisions cost on the validation split, per headline metric:
     selective int8 everywhere, and bf16 autocast where this CPU supports it natively."""
     out = {}
-    runs = [("int8", quantize_int8(model), contextlib.nullcontext())]
-    if cpu_has_bf16():
-        runs.append(("bf16", model, torch.autocast("cpu", dtype=torch.bfloat16)))
-    for name, variant, context in runs:
-        with context:
+    # The same Runtime as `stance score`, so the cost measured is the cost of the scoring path.
+    for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
+        runtime = Runtime(torch.device("cpu"), name)
+        variant = runtime.prepare(model)
+        with runtime.autocast():
             _, numbers, _ = validate(variant, tokenizer, validation, config, tune_threshold=False)
         out[f"{name}_cost"] = {"headline": numbers,
                                "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
