@@ -1,10 +1,15 @@
-"""stance: sentence-level media framing, loaded-term and stance scoring for news."""
+"""stance: sentence-level media framing, loaded-term and stance scoring for news.
+
+    import stance
+    model = stance.load()
+    doc = model.score_text("The regime crushed the protest.", targets=["regime"])
+"""
 
 from __future__ import annotations
 
 import os
 
-__version__ = "0.2.1"
+__version__ = "0.3.0"
 
 # Both of torch's CPU kernel caches keep an entry (compiled kernel, reordered weights, scratch
 # buffers) for every input shape they see, and sentence batches come in hundreds of shapes:
@@ -15,3 +20,15 @@ __version__ = "0.2.1"
 # Set before torch initialises oneDNN; a value the user chose wins.
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
 os.environ.setdefault("LRU_CACHE_CAPACITY", "64")
+
+
+def __getattr__(name: str):
+    # `import stance` stays cheap (no torch): the API loads on first use.
+    if name in ("load", "Model", "ScoredDocument"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'stance' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load", "Model", "ScoredDocument"]

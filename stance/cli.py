@@ -1,32 +1,58 @@
-"""The `stance` command line: a thin shell over the library. Only this module prints errors and exits."""
+"""The `stance` command line: a thin shell over the library. Only this module prints errors and exits.
+
+Exit codes: 0 every document scored, 1 some documents failed, 2 a usage error (reported in one
+line, before any model loads), 130 interrupted by Ctrl-C.
+"""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from . import __version__
 from .errors import StanceError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Media framing, loaded-term and stance scoring for news.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  help="Media framing, loaded-term and stance scoring for news.")
+
+# Help texts are rich markup: a literal "[" is written "\\[".
+TARGET_HELP = 'Stance target: "Name" or "Name=alias1,alias2". Repeatable.'
+TARGETS_FILE_HELP = "YAML file of targets, one per line: Name: \\[alias, ...]."
+ALIASES_HELP = "YAML alias table, Name: \\[alias, ...] (default: the shipped configs/aliases.yaml)."
+MODEL_HELP = "Model directory (default: the shipped model, or $STANCE_MODEL)."
+DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps."
+PRECISION_HELP = "auto (CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16 or bf16."
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stance {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
     """Media framing, loaded-term and stance scoring for news."""
 
 
-def fail(exc: Exception, code: int = 2) -> None:
+def fail(exc: Exception | str, code: int = 2) -> None:
     typer.secho(f"error: {exc}", fg="red", err=True)
     raise typer.Exit(code)
 
 
 @app.command()
 def train(
-    config: Path = typer.Argument(..., help="Training config YAML, e.g. configs/default.yaml."),
-    overrides: Optional[List[str]] = typer.Argument(None, help="Dotted overrides, e.g. training.epochs=2."),
-    output: Path = typer.Option(Path("runs/model"), "-o", "--output", help="Output directory."),
+    config: Path = typer.Argument(..., metavar="CONFIG", help="Training config YAML, e.g. configs/default.yaml."),
+    overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...",
+                                                    help="Dotted overrides, e.g. training.epochs=2."),
+    output: Path = typer.Option(Path("runs/model"), "-o", "--output", metavar="DIR", help="Output directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUTPUT/checkpoint after a kill."),
 ) -> None:
     """Train a model from labelled corpora."""
@@ -41,84 +67,154 @@ def train(
     typer.echo(f"model written to {final}")
 
 
+def _check_common(device: str, precision: str, threshold: float | None, paths: list[str]) -> None:
+    """Usage errors every scoring command shares, found before the model loads."""
+    from .documents import missing_inputs
+    from .devices import PRECISIONS, check_device
+
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"expected --threshold in [0, 1], found {threshold}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"expected --precision to be one of {', '.join(PRECISIONS)}, found {precision!r}")
+    missing = missing_inputs(paths)
+    if missing:
+        raise ValueError(f"expected existing files or folders, found no such path: {', '.join(missing)}")
+    check_device(device)
+
+
+def _targets(target: list[str] | None, targets_file: Path | None):
+    from .targets import load_targets_file, parse_target_option
+
+    targets = [parse_target_option(t) for t in target or []]
+    if targets_file:
+        targets += load_targets_file(targets_file)
+    return targets
+
+
+def _resume_command() -> str:
+    """The command line that finishes an interrupted run: the same arguments, with --resume."""
+    args = [a for a in sys.argv[1:] if a != "--force"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["stance", *args])
+
+
 @app.command()
 def score(
-    paths: List[str] = typer.Argument(..., help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write records here instead of stdout."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="jsonl (default), csv or parquet; default from the -o suffix."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
-    target: Optional[List[str]] = typer.Option(None, "--target", "-t", help='Stance target: "Name" or "Name=alias1,alias2". Repeatable.'),
-    targets_file: Optional[Path] = typer.Option(None, "--targets-file", help="YAML of targets: Name: [alias, ...]."),
-    aliases: Optional[Path] = typer.Option(None, "--aliases", help="Alias table merging names (default: configs/aliases.yaml)."),
-    auto_targets: int = typer.Option(5, "--auto-targets", help="Targets to pick per article when none are given (0: none)."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="Framing flag threshold (default 0.5)."),
-    glob: Optional[str] = typer.Option(None, "--glob", help='Only files in folders matching this pattern, e.g. "*.html".'),
-    id_field: str = typer.Option("id", "--id-field", help="JSON field holding the document id."),
-    text_field: str = typer.Option("text", "--text-field", help="JSON field holding the article text."),
-    title_field: str = typer.Option("title", "--title-field", help="JSON field holding the title (scored as sentence 0)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Sentences per model batch."),
-    max_batch_tokens: int = typer.Option(4096, "--max-batch-tokens",
+    paths: List[str] = typer.Argument(..., metavar="PATH...",
+                                      help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl .parquet."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write records here (.jsonl, .csv or .parquet) instead of stdout."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT",
+                                      help="jsonl, csv or parquet (default: from the -o suffix)."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
+    target: Optional[List[str]] = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
+    targets_file: Optional[Path] = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
+    aliases: Optional[Path] = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    auto_targets: int = typer.Option(5, "--auto-targets", metavar="N",
+                                     help="Targets to pick per article when none are given (0: none)."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", metavar="P",
+                                              help="Framing flag threshold (default 0.5)."),
+    glob: Optional[str] = typer.Option(None, "--glob", metavar="PATTERN",
+                                       help='Only files in folders matching this pattern, e.g. "*.html".'),
+    id_field: str = typer.Option("id", "--id-field", metavar="FIELD", help="JSON field holding the document id."),
+    text_field: str = typer.Option("text", "--text-field", metavar="FIELD", help="JSON field holding the article text."),
+    title_field: str = typer.Option("title", "--title-field", metavar="FIELD",
+                                    help="JSON field holding the title (scored as sentence 0)."),
+    batch_size: int = typer.Option(64, "--batch-size", metavar="N", help="Sentences per model batch."),
+    max_batch_tokens: int = typer.Option(4096, "--max-batch-tokens", metavar="N",
                                          help="Padded tokens per model batch; bounds memory (raise it on a GPU)."),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run into the same -o file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    precision: str = typer.Option("auto", "--precision", help="auto (CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16, bf16."),
-    engine: str = typer.Option("local", "--engine", help="local, or ray (Ray Data; -o is then a folder of shards)."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."),
-    num_actors: int = typer.Option(2, "--num-actors", help="Ray: scoring actors, each holding one model."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    summary_json: Optional[Path] = typer.Option(None, "--summary-json", metavar="FILE",
+                                                help="Also write the closing summary (counts, flagged share, timings) as JSON."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
+    engine: str = typer.Option("local", "--engine", metavar="ENGINE",
+                               help="local, or ray (Ray Data; -o is then a folder of shards)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS",
+                                              help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."),
+    num_actors: int = typer.Option(2, "--num-actors", metavar="N", help="Ray: scoring actors, each holding one model."),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
     from .documents import ReadOptions
-    from .output import output_format
-    from .targets import load_targets_file, parse_target_option
+    from .output import check_journal, check_output
+    from .targets import load_alias_file
 
-    if threshold is not None and not 0.0 <= threshold <= 1.0:
-        fail(ValueError(f"expected --threshold in [0, 1], found {threshold}"))
-    if batch_size < 1 or max_batch_tokens < 1:
-        fail(ValueError(f"expected --batch-size and --max-batch-tokens >= 1, found {batch_size} and {max_batch_tokens}"))
-    if resume and output is None:
-        fail(ValueError("expected -o/--output with --resume: only a file output can be resumed"))
-    if engine not in ("local", "ray"):
-        fail(ValueError(f"expected --engine local or ray, found {engine!r}"))
     try:
-        chosen = output_format(output, fmt)
+        if batch_size < 1 or max_batch_tokens < 1:
+            raise ValueError(f"expected --batch-size and --max-batch-tokens >= 1, found {batch_size} and {max_batch_tokens}")
+        if engine not in ("local", "ray"):
+            raise ValueError(f"expected --engine local or ray, found {engine!r}")
+        if resume and output is None:
+            raise ValueError("expected -o/--output with --resume: only a file output can be resumed")
+        _check_common(device, precision, threshold, paths)
+        chosen = check_output(output, fmt, folder=engine == "ray")
         if output is None and (chosen != "jsonl" or engine == "ray"):
             raise ValueError(f"expected -o/--output for --format {chosen} / --engine {engine}: only local JSONL streams to stdout")
-        targets = [parse_target_option(t) for t in target or []]
-        if targets_file:
-            targets += load_targets_file(targets_file)
+        if output is not None and engine == "local":
+            check_journal(output, resume, force)
+        if summary_json is not None and not summary_json.parent.is_dir():
+            raise ValueError(f"expected the folder {summary_json.parent} for --summary-json to exist, found none")
+        targets = _targets(target, targets_file)
+        alias_table = load_alias_file(aliases)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
-        scorer_kwargs = {"model_dir": model, "threshold": threshold, "batch_size": batch_size,
-                         "max_batch_tokens": max_batch_tokens, "auto_targets": auto_targets, "device": device,
-                         "precision": precision}
+    except (StanceError, ValueError) as exc:
+        fail(exc)
+    scorer_kwargs = {"model_dir": model, "threshold": threshold, "batch_size": batch_size,
+                     "max_batch_tokens": max_batch_tokens, "auto_targets": auto_targets, "device": device,
+                     "precision": precision}
+    try:
         if engine == "ray":
             _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
         else:
-            _score_locally(paths, output, chosen, scorer_kwargs, aliases, targets, options, resume, force, progress)
+            _score_locally(paths, output, chosen, scorer_kwargs, alias_table, targets, options, resume, force,
+                           False if quiet else progress, quiet, summary_json)
     except (StanceError, ValueError) as exc:
         fail(exc)
+    except KeyboardInterrupt:
+        fail("interrupted before any document was scored", code=130)
 
 
-def _score_locally(paths, output, fmt, scorer_kwargs, aliases, targets, options, resume, force, progress) -> None:
+def _score_locally(paths, output, fmt, scorer_kwargs, alias_table, targets, options, resume, force, progress,
+                   quiet, summary_json) -> None:
+    import json
+    import time
+
     from rich.console import Console
 
     from .job import run_scoring
     from .scoring import Scorer
-    from .targets import load_alias_file
 
-    scorer = Scorer(aliases=load_alias_file(aliases), **scorer_kwargs)
+    started = time.perf_counter()
+    scorer = Scorer(aliases=alias_table, **scorer_kwargs)
+    loaded = time.perf_counter() - started
     result = run_scoring(paths, scorer, targets, output, fmt, options, resume=resume, force=force,
                          show_progress=progress)
-    console = Console(stderr=True)
-    result.summary.render(console)
-    if result.skipped:
-        console.print(f"resumed: {result.skipped} documents were already complete")
-    if result.summary.documents + result.summary.failed == 0 and not result.skipped:
+    result.timings["model_load_s"] = round(loaded, 3)
+    console = Console(stderr=True, quiet=quiet)
+    summary = result.summary
+    summary.render(console)
+    if quiet:  # errors still reach the user
+        for path, error in summary.errors:
+            typer.secho(f"failed {path}: {error}", fg="yellow", err=True)
+    if result.resumed:
+        console.print(f"resumed: {result.resumed} documents were already complete (counted in the table above)")
+    if summary.documents + summary.failed == 0 and not result.resumed:
         console.print("[yellow]warning:[/yellow] no documents found in the given paths")
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if result.interrupted:
+        where = f"; finished documents are in {result.journal}" if result.journal else ""
+        typer.secho(f"interrupted{where}", fg="yellow", err=True)
+        if output is not None:
+            typer.echo(f"continue with: {_resume_command()}", err=True)
+        raise typer.Exit(130)
     if result.output:
         console.print(f"records written to {result.output}")
-    raise typer.Exit(1 if result.summary.failed else 0)
+    raise typer.Exit(1 if summary.failed else 0)
 
 
 def _score_on_ray(paths, output, fmt, scorer_kwargs, aliases, targets, options, ray_address, num_actors) -> None:
@@ -132,61 +228,125 @@ def _score_on_ray(paths, output, fmt, scorer_kwargs, aliases, targets, options, 
     raise typer.Exit(1 if result["failed"] else 0)
 
 
+def _pick_document(path: str, options, doc_id: str | None):
+    """The one document to show: the only one under `path`, or the one named by --doc."""
+    from itertools import islice
+
+    from .documents import read_documents
+
+    docs = read_documents([path], options)
+    if doc_id is None:
+        first = list(islice(docs, 6))
+        if len(first) == 1:
+            return first[0]
+        if not first:
+            raise ValueError(f"expected an article in {path}, found no readable document")
+        ids = ", ".join(d.doc_id for d in first[:5]) + (", ..." if len(first) > 5 else "")
+        raise ValueError(f"expected one article, found several in {path} ({ids}); pass --doc ID to choose one")
+    seen = []
+    for doc in docs:
+        if doc.doc_id == doc_id or doc.path == doc_id:
+            return doc
+        if len(seen) < 5:
+            seen.append(doc.doc_id)
+    raise ValueError(f"expected a document with id {doc_id!r} in {path}, found only others "
+                     f"({', '.join(seen)}{', ...' if len(seen) == 5 else ''})")
+
+
 @app.command()
 def show(
-    file: Path = typer.Argument(..., help="One article: .txt, .md, .html or .json."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory (default: models/default)."),
-    target: Optional[List[str]] = typer.Option(None, "--target", "-t", help='Stance target: "Name" or "Name=alias1,alias2".'),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="Framing flag threshold (default 0.5)."),
-    auto_targets: int = typer.Option(5, "--auto-targets", help="Targets to pick when none are given."),
+    path: str = typer.Argument(..., metavar="PATH",
+                               help="An article (.txt .md .html .json), or a folder / JSONL file with --doc."),
+    doc: Optional[str] = typer.Option(None, "--doc", metavar="ID", help="Which document, when PATH holds several."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
+    target: Optional[List[str]] = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
+    targets_file: Optional[Path] = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
+    aliases: Optional[Path] = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    threshold: Optional[float] = typer.Option(None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."),
+    auto_targets: int = typer.Option(5, "--auto-targets", metavar="N", help="Targets to pick when none are given."),
+    glob: Optional[str] = typer.Option(None, "--glob", metavar="PATTERN", help="Only files in folders matching this pattern."),
+    id_field: str = typer.Option("id", "--id-field", metavar="FIELD", help="JSON field holding the document id."),
+    text_field: str = typer.Option("text", "--text-field", metavar="FIELD", help="JSON field holding the article text."),
+    title_field: str = typer.Option("title", "--title-field", metavar="FIELD", help="JSON field holding the title."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
 ) -> None:
     """Render one article in the terminal: flagged sentences, loaded terms, and stance per target."""
     from rich.console import Console
 
-    from .documents import read_documents
+    from .documents import ReadOptions
     from .render import render_article
     from .scoring import Scorer
-    from .targets import load_alias_file, parse_target_option
+    from .targets import load_alias_file
 
     try:
-        scorer = Scorer(model, threshold=threshold, aliases=load_alias_file(None), auto_targets=auto_targets)
-        docs = list(read_documents([file]))
-        records = list(scorer.score(docs[:1], [parse_target_option(t) for t in target or []]))
-    except StanceError as exc:
+        _check_common(device, precision, threshold, [path])
+        targets = _targets(target, targets_file)
+        alias_table = load_alias_file(aliases)
+        options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
+        chosen = _pick_document(path, options, doc)
+        scorer = Scorer(model, threshold=threshold, aliases=alias_table, auto_targets=auto_targets,
+                        device=device, precision=precision)
+        records = list(scorer.score([chosen], targets))
+    except (StanceError, ValueError) as exc:
         fail(exc)
     if records and records[0]["record"] == "error":
-        fail(ValueError(f"{file}: {records[0]['error']}"), code=1)
-    render_article(Console(), docs[0].text, records)
+        fail(f"{chosen.path}: {records[0]['error']}", code=1)
+    render_article(Console(), chosen.text, records)
 
 
 @app.command()
 def evaluate(
-    model: Path = typer.Argument(..., help="Model directory, e.g. models/default."),
-    data: List[str] = typer.Argument(..., help="ADAPTER:PATH[@SPLIT], e.g. babe:babe@validation ptc:semeval2020_task11_ptc@validation newsmtsc:newsmtsc/devtest_mt.jsonl"),
-    split: str = typer.Option("all", "--split", help="Default split for DATA items without @SPLIT: all, train or validation (as in training)."),
-    data_root: Path = typer.Option(Path("../shared/data"), "--data-root", envvar="STANCE_DATA", help="Folder relative PATHs are looked up in."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the metrics JSON here (default: print only)."),
-    precision: str = typer.Option("fp32", "--precision", help="fp32 (default) or int8: measure what quantization costs."),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Model directory, e.g. models/default."),
+    data: List[str] = typer.Argument(..., metavar="DATA...",
+                                     help="ADAPTER:PATH\\[@SPLIT], e.g. babe:babe@validation table:mine.csv"),
+    split: str = typer.Option("all", "--split", metavar="SPLIT",
+                              help="Split for DATA without @SPLIT: all, train or validation (as in training)."),
+    columns: Optional[List[str]] = typer.Option(None, "--columns", metavar="FIELD=COLUMN,...",
+                                                help="Columns of table: files, e.g. text=sentence,framing=label."),
+    data_root: Path = typer.Option(Path("../shared/data"), "--data-root", envvar="STANCE_DATA", metavar="DIR",
+                                   help="Folder relative PATHs are looked up in."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the metrics JSON here (default: print only)."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    precision: str = typer.Option("fp32", "--precision", metavar="PRECISION",
+                                  help="fp32 (default), or int8 / bf16 / fp16 to measure what they cost."),
 ) -> None:
     """Per-head metrics: macro-F1, per-class P/R/F1, confusion matrix, span F1, calibration error."""
     import json
 
-    from .evaluation import evaluate_examples, headline, load_eval_examples
+    from rich.console import Console
+
+    from .evaluation import evaluate_examples, headline, load_eval_examples, parse_data_spec
     from .modeling import load_model
+    from .render import render_metrics
+    from .devices import check_device
     from .runtime import Runtime
+    from .tabular import parse_columns
 
     try:
+        check_device(device)
+        mapping = parse_columns(columns or [])
+        for spec in data:
+            parse_data_spec(spec)
+        if output is not None and not output.parent.is_dir():
+            raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
         loaded, tokenizer, config = load_model(model)
-        if precision not in ("fp32", "int8"):
-            raise ValueError(f"expected --precision fp32 or int8 for evaluate, found {precision!r}")
-        loaded = Runtime.choose("cpu", precision).prepare(loaded)
+        runtime = Runtime.choose(device, precision)
+        loaded = runtime.prepare(loaded)
         results = {}
         for spec in data:
-            examples = load_eval_examples(spec, data_root, split, config)
-            results[spec] = evaluate_examples(loaded, tokenizer, examples, int(config["max_length"]))
+            examples = load_eval_examples(spec, data_root, split, config, columns=mapping)
+            with runtime.autocast():
+                results[spec] = evaluate_examples(loaded, tokenizer, examples, int(config["max_length"]),
+                                                  device=runtime.device)
     except (StanceError, ValueError) as exc:
         fail(exc)
-    report = {"model": str(model), "precision": precision, "results": results, "headline": {s: headline({"": r}) for s, r in results.items()}}
+    report = {"model": str(model), "precision": runtime.precision, "device": str(runtime.device), "results": results,
+              "headline": {s: headline({"": r}) for s, r in results.items()}}
+    console = Console()
+    for spec, metrics in results.items():
+        render_metrics(console, spec, metrics)
     for spec, numbers in report["headline"].items():
         typer.echo(spec)
         for key, value in numbers.items():
@@ -197,7 +357,7 @@ def evaluate(
 
 
 def main() -> None:
-    app()
+    app(prog_name="stance")
 
 
 if __name__ == "__main__":

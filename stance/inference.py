@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -46,7 +46,9 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | No
 
 @torch.inference_mode()
 def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64,
-            device: torch.device | str = "cpu", max_tokens: int | None = MAX_BATCH_TOKENS) -> list[SentencePrediction]:
+            device: torch.device | str = "cpu", max_tokens: int | None = MAX_BATCH_TOKENS,
+            on_batch: Callable[[int], None] | None = None) -> list[SentencePrediction]:
+    """Predictions in the order of `encoded`; `on_batch(n)` is told after each batch of n sentences."""
     model.eval()
     temperature = float(model.framing_temperature)
     mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
@@ -78,6 +80,8 @@ def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64
                 mention_probs=mention_probs[m : m + n_mentions],
             )
             w, m = w + n_words, m + n_mentions
+        if on_batch is not None:
+            on_batch(len(idx))
     return results  # type: ignore[return-value]
 
 
@@ -154,7 +158,88 @@ def decode_spans(
         else:
             current.append(w)
     close()
-    return spans
+    return _whole_words(spans, word_spans, word_tag_probs, text) if text is not None else spans
+
+
+# Words that carry no slant on their own: a term made only of these ("a", "this", "of the") is noise.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those it its he she they them his her their we us our you your i me my
+of to in on at by for from with as into onto over under about than then and or but nor so yet if
+is are was were be been being am do does did has have had will would shall should can could may might must
+not no there here which who whom whose what when where why how all any some such own same very just
+""".split())
+
+
+def _core(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whitespace-delimited word around [start, end), without its edge punctuation."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return start, end
+
+
+def snap_to_words(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Span edges moved to word boundaries, so a term never starts or ends inside a word.
+
+    The tokenizer splits "Mayor's" and "al-Sha'abi" into pieces, and the tagger may mark only some
+    of them. An edge inside a word keeps that word when most of its characters are in the span
+    ("al-Sha" -> "al-Sha'abi") and drops it otherwise ("s Shameful" -> "Shameful").
+    """
+    cs, ce = _core(text, start, start + 1)
+    if start > cs:
+        if 2 * (min(end, ce) - start) >= ce - cs:
+            start = cs
+        else:
+            start = ce
+            while start < end and not text[start].isalnum():
+                start += 1
+    elif start < cs < end:
+        start = cs
+    if start >= end:
+        return None
+    cs, ce = _core(text, end - 1, end)
+    if end < ce:
+        if 2 * (end - max(start, cs)) >= ce - cs:
+            end = ce
+        else:
+            end = cs
+            while end > start and not text[end - 1].isalnum():
+                end -= 1
+    elif end > ce > start:
+        end = ce
+    return (start, end) if start < end else None
+
+
+def _only_function_words(text: str) -> bool:
+    words = ["".join(c for c in w if c.isalnum()).lower() for w in text.split()]
+    return all(w in FUNCTION_WORDS for w in words if w)
+
+
+def _whole_words(spans: list[DecodedSpan], word_spans: Sequence[tuple[int, int]],
+                 word_tag_probs: Sequence[Sequence[float]], text: str) -> list[DecodedSpan]:
+    """Spans snapped to whole words, function-word-only spans dropped, overlaps merged, scores
+    re-taken over the tagger's words inside each final span."""
+    out: list[DecodedSpan] = []
+    for span in spans:
+        snapped = snap_to_words(text, span.start, span.end)
+        if snapped is None or _only_function_words(text[snapped[0] : snapped[1]]):
+            continue
+        start, end = snapped
+        if out and start < out[-1].end:
+            previous = out.pop()  # snapping widened this span into the one before: merge them
+            start, end = previous.start, max(end, previous.end)
+            span = previous if previous.score >= span.score else span
+        b, i = TAG_TO_ID[f"B-{span.category}"], TAG_TO_ID[f"I-{span.category}"]
+        inside = [w for w, (s, e) in enumerate(word_spans)
+                  if s >= start and e <= end and any(c.isalnum() for c in text[s:e])]
+        score = (sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in inside) / len(inside)) if inside else span.score
+        out.append(DecodedSpan(start, end, span.category, min(1.0, score)))
+    return out
 
 
 def stance_label(probs: Sequence[float]) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .documents import ReadOptions, read_documents
+from .documents import ReadOptions, count_documents, read_documents
 from .output import Journal, doc_key
 from .scoring import Scorer
 from .summary import CorpusSummary
@@ -18,17 +18,37 @@ from .targets import Target
 
 @dataclass
 class RunResult:
-    summary: CorpusSummary
-    output: Path | None
-    skipped: int  # documents already complete in a resumed journal
+    summary: CorpusSummary  # the whole corpus, documents kept from a resumed journal included
+    output: Path | None  # the final file; None when writing to stdout or when interrupted
+    resumed: int  # documents already complete in a resumed journal
+    interrupted: bool = False  # stopped by Ctrl-C: the journal holds every finished document
+    journal: Path | None = None
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The closing summary, as `--summary-json` writes it."""
+        return self.summary.to_dict() | {
+            "resumed_documents": self.resumed,
+            "interrupted": self.interrupted,
+            "output": str(self.output) if self.output else None,
+            "timings": self.timings,
+        }
 
 
 def _progress(enabled: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         SpinnerColumn(), TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("documents"),
-        TextColumn("{task.fields[rate]:.1f} docs/s"), TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]:.1f} docs/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
         disable=not enabled, transient=False,
     )
 
@@ -44,38 +64,62 @@ def run_scoring(
     force: bool = False,
     show_progress: bool | None = None,
 ) -> RunResult:
-    journal = Journal(output, fmt, resume=resume, force=force) if output else None
-    done = journal.done if journal else set()
+    """Score every document under `paths` into `output` (or stdout).
+
+    Ctrl-C ends the run cleanly: every finished document is in the journal, and the result says
+    `interrupted`, so the caller can print how to resume.
+    """
+    paths = list(paths)
+    started = time.perf_counter()
     summary = CorpusSummary()
-    skipped = 0
+    journal = Journal(output, fmt, resume=resume, force=force, on_recovered=summary.add) if output else None
+    done = journal.done if journal else set()
+    resumed = len(done)
+    skipped_files: list[Path] = []
 
     def pending():
-        nonlocal skipped
-        for doc in read_documents(paths, options):
+        for doc in read_documents(paths, options, skipped=skipped_files):
             if doc_key(doc.path, doc.doc_id) in done:
-                skipped += 1
                 continue
             yield doc
 
     show = sys.stderr.isatty() if show_progress is None else show_progress
-    start = time.perf_counter()
+    total = count_documents(paths, options) if show else None
+    interrupted = False
+    scored = 0
     try:
         with _progress(show) as progress:
-            task = progress.add_task("score", total=None, rate=0.0)
-            for _, records in scorer.score_documents(pending(), targets):
+            task = progress.add_task("score", total=total, completed=resumed, rate=0.0)
+
+            def moved(fraction: float, in_chunk: int) -> None:
+                # A chunk's documents come out together when its last batch is done; between
+                # batches the bar moves by the share of the chunk's sentences already scored.
+                progress.update(task, completed=resumed + scored + fraction * in_chunk,
+                                rate=scored / max(1e-9, time.perf_counter() - started))
+
+            for _, records in scorer.score_documents(pending(), targets, on_progress=moved if show else None):
                 if journal:
                     journal.write_document(records)
                 else:
-                    for r in records:
-                        sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+                    sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
                     sys.stdout.flush()
                 for r in records:
                     summary.add(r)
-                done_count = summary.documents + summary.failed
-                progress.update(task, completed=done_count, rate=done_count / max(1e-9, time.perf_counter() - start))
-        final = journal.finish() if journal else None
+                scored += 1
+                progress.update(task, completed=resumed + scored,
+                                rate=scored / max(1e-9, time.perf_counter() - started))
+    except KeyboardInterrupt:
+        interrupted = True
+    for path in skipped_files:
+        summary.skip(path)
+    final = None
+    scoring_done = time.perf_counter()
+    try:
+        if journal and not interrupted:
+            final = journal.finish()
     finally:
         if journal:
             journal.close()
-    return RunResult(summary, final, skipped)
-
+    timings = {"total_s": round(time.perf_counter() - started, 3), "scoring_s": round(scoring_done - started, 3),
+               "documents_scored_in_this_run": scored}
+    return RunResult(summary, final, resumed, interrupted, journal.path if journal else None, timings)

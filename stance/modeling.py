@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from . import __version__
-from .config import DEFAULT_BASE_MODEL
+from .defaults import DEFAULT_BASE_MODEL
 from .errors import ModelLoadError
 from .labels import HEAD_LABELS, IGNORE_INDEX
 

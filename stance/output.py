@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import InputError
 
@@ -32,30 +32,72 @@ def doc_key(path: object, doc_id: object) -> tuple[str, str]:
     return (str(path), str(doc_id))
 
 
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
 def output_format(path: Path | None, requested: str | None) -> str:
+    """The format to write: --format when given, else the -o suffix, else JSONL (stdout)."""
     if requested:
         if requested not in FORMATS:
-            raise InputError(f"expected --format to be one of {FORMATS}, found {requested!r}")
+            raise InputError(f"expected --format to be one of {', '.join(FORMATS)}, found {requested!r}")
         return requested
-    suffix = path.suffix.lower().lstrip(".") if path else ""
-    return suffix if suffix in FORMATS else "jsonl"
+    return SUFFIX_FORMATS.get(path.suffix.lower(), "jsonl") if path else "jsonl"
+
+
+def check_output(path: Path | None, requested: str | None, folder: bool = False) -> str:
+    """Check an -o path before any work starts; returns the format. `folder`: -o names a folder of
+    shards (the Ray engine), else a file."""
+    fmt = output_format(path, requested)
+    if path is None:
+        return fmt
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"expected the folder {parent} for -o {path} to exist, found no such folder; "
+                         f"create it first (mkdir -p {parent})")
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"expected -o to be a folder of shards for --engine ray, found a file at {path}")
+        return fmt
+    if path.is_dir():
+        raise InputError(f"expected -o to name an output file, found the folder {path} (--force never replaces "
+                         f"a folder); name a file such as {path / ('scores.' + fmt)}")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise InputError(f"expected -o to end in .jsonl, .csv or .parquet, found {path.name!r}; "
+                         "rename the file so that tools reading it know its format")
+    if SUFFIX_FORMATS[suffix] != fmt:
+        raise InputError(f"expected -o to end in .{fmt} for --format {fmt}, found {path.name!r}; "
+                         f"rename it or drop --format (the suffix then decides)")
+    return fmt
+
+
+def journal_path(output: Path) -> Path:
+    return output.with_name(output.name + ".partial")
+
+
+def check_journal(output: Path, resume: bool, force: bool) -> None:
+    """Refuse to clobber a finished output or an unfinished run's journal without being told to."""
+    if output.exists() and not force and not resume:
+        raise InputError(f"expected a new output file, found {output} already there; pass --force to overwrite")
+    if journal_path(output).exists() and not force and not resume:
+        raise InputError(f"found an unfinished run's journal {journal_path(output)}; pass --resume to finish it "
+                         "or --force to start over")
 
 
 class Journal:
     """The append-only JSONL file a run writes to before it is finalised."""
 
-    def __init__(self, output: Path, fmt: str, resume: bool = False, force: bool = False) -> None:
+    def __init__(self, output: Path, fmt: str, resume: bool = False, force: bool = False,
+                 on_recovered: Callable[[dict], None] | None = None) -> None:
+        """`on_recovered` receives the closing record of every document kept from an earlier run,
+        so a resumed run's summary covers the whole corpus."""
         self.output, self.fmt = output, fmt
-        self.path = output.with_name(output.name + ".partial")
+        self.on_recovered = on_recovered
+        self.path = journal_path(output)
         self.done: set[tuple[str, str]] = set()
-        if output.exists() and not force and not resume:
-            raise InputError(f"expected a new output file, found {output} already there; pass --force to overwrite")
+        check_journal(output, resume, force)
         if resume and self.path.exists():
             self.done = self._recover()
-        elif self.path.exists() and not force:
-            raise InputError(
-                f"found an unfinished run's journal {self.path}; pass --resume to finish it or --force to start over"
-            )
         else:
             self.path.unlink(missing_ok=True)
         self.fh = self.path.open("ab")
@@ -77,6 +119,8 @@ class Journal:
                 if record.get("record") in CLOSING_RECORDS:
                     done.add(doc_key(record.get("path"), record.get("doc_id")))
                     keep = offset
+                    if self.on_recovered:
+                        self.on_recovered(record)
         with self.path.open("r+b") as fh:
             fh.truncate(keep)
         return done

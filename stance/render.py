@@ -67,3 +67,52 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
                 console.print(stance_line(entry))
     console.print(Text("legend: ▌ flagged editorial framing; terms: ", style="dim").append("editorial", TERM_STYLE["editorial"])
                   .append(" ").append("attributed", TERM_STYLE["attributed"]).append(" ").append("quoted", TERM_STYLE["quoted"]))
+
+
+# ---------------------------------------------------------------------------- `stance evaluate`
+
+
+def _class_table(title: str, report: dict):
+    """Per-class precision, recall, F1 and support, then the confusion matrix (rows gold, columns predicted)."""
+    from rich.table import Table
+
+    table = Table(title=f"{title}: macro-F1 {report['macro_f1']:.4f}, accuracy {report['accuracy']:.4f} (n={report['n']})",
+                  title_justify="left")
+    for column in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for name, row in report["per_class"].items():
+        table.add_row(name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"]))
+    matrix = Table(title="confusion matrix (rows: gold, columns: predicted)", title_justify="left")
+    labels = report["confusion_matrix"]["labels"]
+    matrix.add_column("gold \\ predicted")
+    for label in labels:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(labels, report["confusion_matrix"]["rows_gold_cols_pred"]):
+        matrix.add_row(label, *(str(v) for v in row))
+    return table, matrix
+
+
+def render_metrics(console: Console, spec: str, metrics: dict) -> None:
+    """Every head's metrics for one data spec, as `stance evaluate` prints them."""
+    console.rule(Text(spec, style="bold"))
+    if metrics.get("framing", {}).get("n"):
+        for table in _class_table("framing", metrics["framing"]):
+            console.print(table)
+        console.print(f"framing expected calibration error: {metrics['framing']['ece']:.4f}")
+    lt = metrics.get("loaded_terms", {})
+    if lt.get("n"):
+        from rich.table import Table
+
+        table = Table(title=f"loaded terms (n={lt['n']} sentences, word threshold {lt['threshold']:.2f})",
+                      title_justify="left")
+        for column in ("measure", "precision", "recall", "F1", "predicted", "gold"):
+            table.add_column(column, justify="left" if column == "measure" else "right")
+        rows = [("word", lt["word"]), ("span, exact", lt["span"]["exact"]), ("span, overlap", lt["span"]["overlap"]),
+                ("span, overlap + category", lt["span_by_category"]["overlap"])]
+        for name, m in rows:
+            table.add_row(name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["n_pred"]),
+                          str(m["n_gold"]))
+        console.print(table)
+    if metrics.get("stance", {}).get("n"):
+        for table in _class_table("stance (per mention)", metrics["stance"]):
+            console.print(table)

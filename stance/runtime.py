@@ -13,8 +13,9 @@ from typing import Iterable, Iterator, TypeVar
 
 import torch
 
+from .devices import PRECISIONS, check_device
+
 T = TypeVar("T")
-PRECISIONS = ("auto", "fp32", "int8", "fp16", "bf16")
 
 
 def cpu_has_bf16() -> bool:
@@ -36,6 +37,7 @@ class Runtime:
             raise ValueError(f"expected a precision in {PRECISIONS}, found {precision!r}")
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        check_device(device)
         dev = torch.device(device)
         if precision == "auto":
             # On CPU: bf16 autocast where the hardware does bf16 natively (lossless on our validation

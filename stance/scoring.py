@@ -14,11 +14,11 @@ Record schema (a public contract; see the README):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+from .defaults import MODEL_ENV, default_model_dir
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
@@ -39,16 +39,12 @@ from .targets import (
 )
 from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
-MODEL_ENV = "STANCE_MODEL"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
-
-
 def default_model_path() -> Path:
-    path = Path(os.environ.get(MODEL_ENV) or DEFAULT_MODEL_DIR)
+    path = default_model_dir()
     if not (path / "config.json").exists():
         raise ModelLoadError(
             f"expected the default model at {path}, found no config.json there; pass --model DIR, "
-            f"set ${MODEL_ENV}, or run from a checkout of the repository that ships models/default"
+            f"set ${MODEL_ENV}, or reinstall stance-news (its wheel ships the default model)"
         )
     return path
 
@@ -100,19 +96,27 @@ class Scorer:
         for _, records in self.score_documents(documents, targets):
             yield from records
 
-    def score_documents(self, documents: Iterable[Document],
-                        targets: list[Target] | None = None) -> Iterator[tuple[Document, list[dict]]]:
+    def score_documents(self, documents: Iterable[Document], targets: list[Target] | None = None,
+                        on_progress: Callable[[float, int], None] | None = None,
+                        ) -> Iterator[tuple[Document, list[dict]]]:
         """(document, its records) in input order.
+
+        `on_progress(fraction, documents)` is told, after each model batch, what fraction of the
+        current chunk's sentences is done and how many documents the chunk holds: a progress bar
+        moves while a chunk runs, not only when its documents come out.
 
         A background thread reads, segments and tokenizes the next chunk while the model runs on
         the current one, so text processing stays off the model's critical path. Sentences of a
         chunk (about `chunk_sentences`, across documents) share length-sorted batches. At most two
         chunks are in memory: memory is bounded by the chunk size, not by the corpus.
         """
+        if isinstance(documents, (str, bytes, Document)):
+            raise TypeError(f"expected an iterable of Document objects, found a single {type(documents).__name__}; "
+                            "wrap it in a list, or use stance.load().score_text(text) for plain text")
         # Run-wide targets go through the alias table once, not once per document.
         resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
         for chunk in prefetch(self._chunks(documents, resolved), depth=2):
-            yield from self._run(chunk)
+            yield from self._run(chunk, on_progress)
 
     def _chunks(self, documents: Iterable[Document], global_targets: list[Target]) -> Iterator[_Chunk]:
         docs: list[Document] = []
@@ -144,10 +148,20 @@ class Scorer:
         return [_Item(d, i, sent, found, voice, quotes)
                 for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))]
 
-    def _run(self, chunk: _Chunk) -> Iterator[tuple[Document, list[dict]]]:
+    def _run(self, chunk: _Chunk, on_progress: Callable[[float, int], None] | None = None,
+             ) -> Iterator[tuple[Document, list[dict]]]:
+        on_batch = None
+        if on_progress is not None and chunk.encoded:
+            done = 0
+
+            def on_batch(n: int) -> None:
+                nonlocal done
+                done += n
+                on_progress(done / len(chunk.encoded), len(chunk.docs))
+
         with self.runtime.autocast():
             preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size,
-                             self.runtime.device, self.max_batch_tokens) if chunk.encoded else [])
+                             self.runtime.device, self.max_batch_tokens, on_batch) if chunk.encoded else [])
         by_doc: dict[int, list[dict]] = {}
         for item, enc, pred in zip(chunk.items, chunk.encoded, preds):
             by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))

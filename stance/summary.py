@@ -72,6 +72,13 @@ class CorpusSummary:
     terms: Counter = field(default_factory=Counter)
     stance: dict = field(default_factory=lambda: defaultdict(Counter))
     errors: list = field(default_factory=list)  # the first SHOWN_ERRORS failures, for the table
+    skipped: int = 0  # files left out of folders for an unreadable suffix
+    skipped_files: list = field(default_factory=list)  # the first SHOWN_ERRORS of them
+
+    def skip(self, path) -> None:
+        self.skipped += 1
+        if len(self.skipped_files) < SHOWN_ERRORS:
+            self.skipped_files.append(str(path))
 
     def add(self, record: dict) -> None:
         kind = record.get("record")
@@ -95,6 +102,32 @@ class CorpusSummary:
             if len(self.stance) > TALLY_CAP:
                 self.stance = defaultdict(Counter, self._targets_by_mentions()[: TALLY_CAP // 2])
 
+    @property
+    def share_flagged(self) -> float:
+        return self.flagged / self.editorial if self.editorial else 0.0
+
+    @property
+    def mean_framing(self) -> float | None:
+        return self.framing_sum / self.editorial if self.editorial else None
+
+    def to_dict(self) -> dict:
+        """The closing summary as JSON (`--summary-json`)."""
+        return {
+            "documents": self.documents,
+            "failed": self.failed,
+            "skipped_files": self.skipped,
+            "sentences": self.sentences,
+            "editorial_sentences": self.editorial,
+            "flagged": self.flagged,
+            "share_flagged": round(self.share_flagged, 4),
+            "mean_editorial_framing_score": round(self.mean_framing, 4) if self.mean_framing is not None else None,
+            "top_loaded_terms": [{"text": t, "count": c} for t, c in self.terms.most_common(20)],
+            "stance": [{"target": t, "counts": {k: counts.get(k, 0) for k in STANCE_LABELS}}
+                       for t, counts in self._targets_by_mentions()[:20]],
+            "failures": [{"path": p, "error": e} for p, e in self.errors],
+            "skipped": self.skipped_files,
+        }
+
     def _targets_by_mentions(self) -> list[tuple[str, Counter]]:
         """(target, stance counts), most-mentioned target first."""
         return sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))
@@ -107,11 +140,10 @@ class CorpusSummary:
         table.add_column("value", overflow="fold")
         table.add_row("documents scored", str(self.documents))
         table.add_row("documents failed", str(self.failed))
+        table.add_row("files skipped", str(self.skipped))
         table.add_row("sentences", str(self.sentences))
-        share = self.flagged / self.editorial if self.editorial else 0.0
-        table.add_row("editorial sentences flagged", f"{self.flagged} / {self.editorial} ({share:.1%})")
-        mean = self.framing_sum / self.editorial if self.editorial else 0.0
-        table.add_row("mean editorial framing score", f"{mean:.3f}")
+        table.add_row("editorial sentences flagged", f"{self.flagged} / {self.editorial} ({self.share_flagged:.1%})")
+        table.add_row("mean editorial framing score", f"{self.mean_framing or 0.0:.3f}")
         table.add_row("top loaded terms", ", ".join(f"{t} ({c})" for t, c in self.terms.most_common(8)) or "-")
         for target, counts in self._targets_by_mentions()[:8]:
             table.add_row(f"stance: {target}", "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS))
@@ -120,3 +152,8 @@ class CorpusSummary:
             console.print(f"[yellow]failed[/yellow] {path}: {error}")
         if self.failed > len(self.errors):
             console.print(f"... and {self.failed - len(self.errors)} more failures (see the error records)")
+        for path in self.skipped_files:
+            console.print(f"[yellow]skipped[/yellow] {path}: not a .txt/.md/.html/.json/.jsonl/.parquet file; "
+                          "pass it by name or use --glob to read it")
+        if self.skipped > len(self.skipped_files):
+            console.print(f"... and {self.skipped - len(self.skipped_files)} more skipped files")

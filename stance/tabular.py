@@ -98,6 +98,21 @@ def _targets(text: str, cell: Any, where: str) -> list[TargetLabel]:
     return out
 
 
+def parse_columns(options: list[str]) -> dict[str, str]:
+    """`text=sentence,framing=label` (repeatable) as a column mapping, checked against FIELDS."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        for pair in option.split(","):
+            field_name, sep, column = (x.strip() for x in pair.partition("="))
+            if not sep or not field_name or not column:
+                raise DataError(f"expected --columns FIELD=COLUMN pairs such as text=sentence,framing=label, "
+                                f"found {pair!r}")
+            if field_name not in FIELDS:
+                raise DataError(f"expected --columns fields from {list(FIELDS)}, found {field_name!r}")
+            mapping[field_name] = column
+    return mapping
+
+
 def load_table(
     path: Path,
     columns: dict[str, str] | None = None,
@@ -116,8 +131,9 @@ def load_table(
     present = set(table.column_names)
     if mapping["text"] not in present:
         raise DataError(
-            f"{path}: expected the columns [{mapping['text']!r}, ...], but only the columns "
-            f"{sorted(present)} were found. Rename the column or set columns: {{text: <your column>}}"
+            f"{path}: expected a text column named {mapping['text']!r}, found only the columns {sorted(present)}. "
+            "Map your columns: `columns: {text: <your column>, framing: <label column>}` in a training config, "
+            "or `--columns text=<your column>,framing=<label column>` on `stance evaluate`"
         )
     positive = {p.lower() for p in (framing_positive or ["1", "true", "biased", "editorial", "subj"])}
     source = source or path.stem

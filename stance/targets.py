@@ -12,10 +12,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from .defaults import default_aliases_path
 from .errors import InputError
-
-DEFAULT_ALIASES = Path(__file__).resolve().parent.parent / "configs" / "aliases.yaml"
-
 
 @dataclass(frozen=True)
 class Target:
@@ -121,15 +119,16 @@ class AliasTable:
             self.canonical[form.lower()] = name
 
     def resolve(self, target: Target) -> Target:
-        """Expand a target whose name is in the table with the table's entry, under the canonical name.
-        A target named by the user but not in the table keeps its name and aliases as given."""
+        """Expand a target whose name is in the table with the table's other surface forms. The
+        name stays as given: `--target "White House"` is reported as "White House", and matches
+        "US" and "Washington" too. The table groups forms; it never renames a user's target."""
         if target.span is not None:
             return target
-        name = self.canonical.get(target.name.lower())
-        if name is None:
+        group = self.canonical.get(target.name.lower())
+        if group is None:
             return target
-        forms = (target.name, *target.aliases, *self.aliases[name])
-        return Target(name, tuple(dict.fromkeys(f for f in forms if f != name)))
+        forms = (*target.aliases, group, *self.aliases[group])
+        return Target(target.name, tuple(dict.fromkeys(f for f in forms if f != target.name)))
 
 
 def merge_targets(targets: Iterable[Target]) -> list[Target]:
@@ -147,9 +146,12 @@ def merge_targets(targets: Iterable[Target]) -> list[Target]:
 def load_alias_file(path: str | Path | None) -> AliasTable:
     """A YAML mapping `Name: [alias, ...]` or a list of `{name, aliases}` objects."""
     if path is None:
-        path = DEFAULT_ALIASES
+        path = default_aliases_path()
         if not path.exists():
-            return AliasTable()
+            raise InputError(
+                f"expected the shipped alias table at {path}, found no such file; reinstall stance-news "
+                "or pass --aliases FILE"
+            )
     path = Path(path)
     if not path.is_file():
         raise InputError(f"expected a YAML alias/targets file at {path}, found no such file")
@@ -171,14 +173,17 @@ def load_targets_file(path: str | Path) -> list[Target]:
 
 # ---------------------------------------------------------------------------- automatic targets
 
+# Parts of a name are joined by spaces or tabs, never by a line break: a title line and the first
+# line of the body are not one name ("Storm Hits Coast\n\nGovernor Maria Lopez").
 _CAPITALISED = re.compile(
-    r"(?<![\w’'-])(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,})(?:\s+(?:(?:al|bin|ibn|de|van|von|der|of|the|for)[-\s]+)?(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,}))*"
+    r"(?<![\w’'-])(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,})(?:[ \t]+(?:(?:al|bin|ibn|de|van|von|der|of|the|for)[- \t]+)?(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,}))*"
 )
 _NOT_ACTORS = set(
     """The A An This That These Those It Its He She They We I You His Her Their Our My Your But And Or If When While
     After Before Since Under In On At For From By With Without As To Of Also However Meanwhile Still Yet There Here
     What Who Why How Where Which Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
     April May June July August September October November December Mr Mrs Ms Dr President Prime Minister Back Top
+    Governor Gov Senator Sen Rep Representative Mayor General Gen Chancellor Secretary Judge Justice Sheikh
     Read More Related Share Photo Image Video Updated Copyright According Speaking""".split()
 )
 

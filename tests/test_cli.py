@@ -107,7 +107,7 @@ def test_score_text_folder_and_jsonl(trained, tmp_path):
     assert set(a0["stance"][0]["scores"]) == {"against", "neutral", "favor"}
     assert [s["target"] for s in sentences[4]["stance"]] == ["United States"]
     j1 = sentences[2]
-    assert sorted(s["target"] for s in j1["stance"]) == ["Joe Biden", "Trump"]  # Biden merged via the alias table
+    assert sorted(s["target"] for s in j1["stance"]) == ["Biden", "Trump"]  # the user's names are kept
     text = (docs / "sub" / "a.txt").read_text()
     assert text[a0["start"] : a0["end"]] == a0["text"]
     assert text[a0["stance"][0]["start"] : a0["stance"][0]["end"]] == "US"

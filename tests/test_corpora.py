@@ -110,7 +110,7 @@ def test_generic_table_with_column_mapping(tmp_path, suffix):
 def test_generic_table_missing_text_column_says_how_to_fix(tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text("body,label\nhello,1\n")
-    with pytest.raises(DataError, match=r"only the columns \['body', 'label'\] were found.*columns: \{text"):
+    with pytest.raises(DataError, match=r"only the columns \['body', 'label'\].*columns: \{text.*--columns text="):
         load_table(path)
 
 

@@ -26,7 +26,7 @@ def test_parse_target_option():
 
 def test_alias_table_merges_any_surface_form():
     merged = ALIASES.resolve(Target("Washington"))
-    assert merged.name == "United States" and "US" in merged.aliases and "Washington" in merged.aliases
+    assert merged.name == "Washington" and {"United States", "US", "American"} <= set(merged.aliases)
     assert ALIASES.resolve(Target("Canada")) == Target("Canada")
     # A user's own name is kept, even when one of its aliases is in the table.
     assert ALIASES.resolve(Target("US troops", ("American",))) == Target("US troops", ("American",))
@@ -85,7 +85,8 @@ def test_auto_targets_pick_frequent_actors_and_fold_surnames():
 
 def test_shipped_alias_file_and_targets_file(tmp_path):
     table = load_alias_file(None)
-    assert table.resolve(Target("American")).name == "United States"
+    american = table.resolve(Target("American"))
+    assert american.name == "American" and {"United States", "US", "Washington"} <= set(american.aliases)
     path = tmp_path / "targets.yaml"
     path.write_text("Hamas: [Hamas movement]\nIsrael: [Israeli, IDF]\n")
     assert [t.name for t in load_targets_file(path)] == ["Hamas", "Israel"]

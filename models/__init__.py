@@ -1,0 +1,1 @@
+"""Package data, installed as `stance.models`: the shipped default model lives in `default/`."""

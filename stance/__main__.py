@@ -1,0 +1,5 @@
+"""`python -m stance` is the `stance` command."""
+
+from .cli import main
+
+main()

