@@ -45,6 +45,8 @@ class ReadOptions:
     title_field: str = "title"
     targets_field: str = "targets"
     glob: str | None = None  # e.g. "*.html"; folders only
+    # Files never read from folders: the run's own output and journal, when they sit among the inputs.
+    exclude: frozenset[str] = frozenset()
 
 
 def decode_bytes(data: bytes) -> str:
@@ -213,7 +215,8 @@ def read_stdin(options: ReadOptions) -> Iterator[Document]:
             yield Document(doc_id="stdin", path=STDIN, error=str(exc))
 
 
-def expand_paths(inputs: Iterable[str | Path], glob: str | None = None, skipped: list[Path] | None = None) -> list[Path]:
+def expand_paths(inputs: Iterable[str | Path], glob: str | None = None, skipped: list[Path] | None = None,
+                 exclude: frozenset[str] = frozenset()) -> list[Path]:
     """Files as given; folders expanded recursively to readable files (matching `glob`), sorted.
 
     Files in folders that have no readable suffix are appended to `skipped`, so a run can say
@@ -225,7 +228,7 @@ def expand_paths(inputs: Iterable[str | Path], glob: str | None = None, skipped:
         path = Path(item)
         if path.is_dir():
             for p in path.rglob("*"):
-                if not p.is_file():
+                if not p.is_file() or (exclude and str(p.resolve()) in exclude):
                     continue
                 if glob is not None:
                     if fnmatch.fnmatch(p.name, glob) or fnmatch.fnmatch(str(p.relative_to(path)), glob):
@@ -254,7 +257,7 @@ def count_documents(inputs: Iterable[str | Path], options: ReadOptions | None = 
     if STDIN in [str(i) for i in inputs]:
         return None
     total = 0
-    for path in expand_paths(inputs, options.glob):
+    for path in expand_paths(inputs, options.glob, exclude=options.exclude):
         suffix = path.suffix.lower()
         try:
             if suffix in JSONL_SUFFIXES:
@@ -284,7 +287,7 @@ def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = N
     if STDIN in [str(i) for i in inputs]:
         yield from read_stdin(options)
         inputs = [i for i in inputs if str(i) != STDIN]
-    for path in expand_paths(inputs, options.glob, skipped):
+    for path in expand_paths(inputs, options.glob, skipped, options.exclude):
         if not path.exists():
             yield Document(doc_id=path.stem, path=str(path), error="expected a file or folder, found no such path")
         elif path.suffix.lower() in JSONL_SUFFIXES:

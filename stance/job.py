@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
 from .documents import ReadOptions, count_documents, read_documents
-from .output import Journal, doc_key
+from .output import Journal, doc_key, journal_path
 from .scoring import Scorer
 from .summary import CorpusSummary
 from .targets import Target
@@ -70,6 +70,10 @@ def run_scoring(
     `interrupted`, so the caller can print how to resume.
     """
     paths = list(paths)
+    options = options or ReadOptions()
+    if output is not None:  # an output inside an input folder must not be read back as input
+        own = {output.resolve(), journal_path(output).resolve()}
+        options = replace(options, exclude=options.exclude | {str(p) for p in own})
     started = time.perf_counter()
     summary = CorpusSummary()
     journal = Journal(output, fmt, resume=resume, force=force, on_recovered=summary.add) if output else None

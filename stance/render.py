@@ -82,7 +82,7 @@ def _class_table(title: str, report: dict):
         table.add_column(column, justify="left" if column == "class" else "right")
     for name, row in report["per_class"].items():
         table.add_row(name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"]))
-    matrix = Table(title="confusion matrix (rows: gold, columns: predicted)", title_justify="left")
+    matrix = Table(title=f"{title}: confusion matrix", title_justify="left")
     labels = report["confusion_matrix"]["labels"]
     matrix.add_column("gold \\ predicted")
     for label in labels:

@@ -29,7 +29,9 @@ BUILDERS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".p
 
 
 def _load_table(path: Path) -> Any:
-    from datasets import load_dataset
+    from datasets import disable_progress_bars, load_dataset
+
+    disable_progress_bars()  # a bar per small table is noise in the terminal
 
     builder = BUILDERS.get(path.suffix.lower())
     if builder is None:

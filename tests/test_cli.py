@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -203,3 +207,201 @@ def test_an_unexpected_failure_in_one_document_does_not_end_the_run(trained, tmp
     assert [r["doc_id"] for r in records if r["record"] == "summary"] == ["a", "c"]
     (error,) = [r for r in records if r["record"] == "error"]
     assert error["doc_id"] == "b" and "RecursionError" in error["error"]
+
+
+# ---------------------------------------------------------------------------- a newcomer's first hour
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--device", "gpu"], "expected --device auto, cpu, cuda, cuda:N or mps, found 'gpu'"),
+    (["-o", "{tmp}/nodir/sub/out.jsonl"], "mkdir -p"),
+    (["-o", "{tmp}", "--force"], "found the folder"),
+    (["-o", "{tmp}/out.csv", "--format", "jsonl"], "expected -o to end in .jsonl for --format jsonl"),
+    (["-o", "{tmp}/out.json"], "expected -o to end in .jsonl, .csv or .parquet"),
+    (["{tmp}/no-such-article.txt"], "no such path"),
+    (["--precision", "int4"], "expected --precision"),
+])
+def test_usage_errors_exit_2_in_one_line_before_the_model_loads(tmp_path, extra, expected):
+    (tmp_path / "a.txt").write_text("The council met.")
+    # The model path does not exist: an error about it would mean the model was being loaded.
+    args = ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "no-model")]
+    result = runner.invoke(app, args + [a.format(tmp=tmp_path) for a in extra])
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert expected in line and "stance model directory" not in line
+
+
+def test_cuda_without_a_gpu_is_a_usage_error(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    (tmp_path / "a.txt").write_text("The council met.")
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "no-model"), "--device", "cuda"])
+    assert result.exit_code == 2 and "expected a CUDA GPU" in one_line_error(result)
+
+
+def test_help_texts_render_without_placeholders():
+    for command in ([], ["score"], ["show"], ["evaluate"], ["train"]):
+        result = runner.invoke(app, command + ["--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+        assert result.exit_code == 0, result.output
+        for placeholder in ("<bool>", "<list", "<str>", "<path>", "{paths}", "{"):
+            assert placeholder not in result.output, (command, placeholder, result.output)
+    text = " ".join(runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert "Name: [alias, ...]" in text and "PATH..." in text
+
+
+def test_version_option():
+    from stance import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"stance {__version__}"
+
+
+def test_evaluate_maps_columns_and_prints_per_class_metrics(trained, tmp_path):
+    table = tmp_path / "mine.csv"
+    table.write_text("sentence,label\nThe radical regime lied again.,biased\nThe council met on Monday.,neutral\n"
+                     "Shameful thugs attacked.,biased\nThe budget rose.,neutral\n")
+    result = runner.invoke(app, ["evaluate", str(trained / "model"), f"table:{table}", "--device", "cpu",
+                                 "--columns", "text=sentence,framing=label"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for expected in ("framing: macro-F1", "precision", "recall", "support", "editorial", "neutral",
+                     "framing: confusion matrix", "gold \\ predicted", "framing_macro_f1"):
+        assert expected in result.output, expected
+    bad = runner.invoke(app, ["evaluate", str(trained / "model"), f"table:{table}", "--columns", "text"])
+    assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.output
+    unmapped = runner.invoke(app, ["evaluate", str(trained / "model"), f"table:{table}"])
+    assert unmapped.exit_code == 2 and "--columns text=" in unmapped.output
+
+
+def test_resumed_run_summarises_the_whole_corpus(trained, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in "abc":
+        (docs / f"{name}.txt").write_text(f"The council of {name} met. The radical regime lied.")
+    out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
+    first = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    # As if killed after the first document: its records are in the journal, the rest is not.
+    records = out.read_text().splitlines()
+    cut = next(i for i, line in enumerate(records) if json.loads(line)["record"] == "summary") + 1
+    (tmp_path / "out.jsonl.partial").write_text("\n".join(records[:cut]) + "\n")
+    out.unlink()
+    resumed = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out), "--resume",
+                                  "--summary-json", str(summary)], env={"COLUMNS": "200"})
+    assert resumed.exit_code == 0, resumed.output
+    numbers = json.loads(summary.read_text())
+    assert numbers["documents"] == 3 and numbers["sentences"] == 6 and numbers["resumed_documents"] == 1
+    assert "documents scored │ 3" in " ".join(resumed.output.split())
+    assert read_records(out) == [json.loads(line) for line in records]
+
+
+def test_skipped_files_are_counted_and_listed(trained, tmp_path):
+    (tmp_path / "a.txt").write_text("The council met.")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "README").write_text("no suffix")
+    summary = tmp_path / "summary.json"
+    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
+                                 "--summary-json", str(summary)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "files skipped │ 2" in " ".join(result.output.split())
+    assert "skipped" in result.output and "notes.docx" in result.output and "README" in result.output
+    numbers = json.loads(summary.read_text())
+    assert numbers["skipped_files"] == 2 and sorted(Path(p).name for p in numbers["skipped"]) == ["README", "notes.docx"]
+
+
+def test_quiet_prints_only_errors_and_summary_json_has_the_figures(trained, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The council met. The radical regime lied.")
+    good = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
+                               "--quiet", "--summary-json", str(tmp_path / "s.json")])
+    assert good.exit_code == 0 and good.output == ""
+    numbers = json.loads((tmp_path / "s.json").read_text())
+    for key in ("documents", "sentences", "failed", "skipped_files", "share_flagged", "timings"):
+        assert key in numbers, key
+    assert numbers["documents"] == 1 and numbers["sentences"] == 2 and numbers["timings"]["total_s"] > 0
+    (docs / "empty.txt").write_text("")
+    bad = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(tmp_path / "o2.jsonl"),
+                              "--quiet"])
+    assert bad.exit_code == 1
+    assert [line for line in bad.output.splitlines() if line.strip()] == [
+        f"failed {docs / 'empty.txt'}: expected article text, found an empty document"]
+
+
+def test_progress_bar_has_a_total(trained, tmp_path):
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": str(i), "text": "The council met."}) + "\n"
+                                              for i in range(5)))
+    (tmp_path / "b.txt").write_text("The mayor spoke.")
+    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
+                                 "--progress"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "6/6 documents" in result.output and "ETA" in result.output
+
+
+def test_user_target_names_are_kept(trained, tmp_path):
+    (tmp_path / "a.txt").write_text("Washington rejected the plan.")
+    out = tmp_path / "o.jsonl"
+    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "-o", str(out),
+                                 "--target", "White House"])
+    assert result.exit_code == 0, result.output
+    (sentence,) = [r for r in read_records(out) if r["record"] == "sentence"]
+    assert [(s["target"], s["mention"]) for s in sentence["stance"]] == [("White House", "Washington")]
+
+
+def test_show_asks_which_document(trained, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The council met.")
+    (docs / "b.txt").write_text("The radical regime attacked.")
+    model = ["-m", str(trained / "model")]
+    several = runner.invoke(app, ["show", str(docs)] + model)
+    assert several.exit_code == 2 and "--doc" in one_line_error(several) and "a, b" in several.output
+    chosen = runner.invoke(app, ["show", str(docs), "--doc", "b", "--device", "cpu", "--precision", "fp32",
+                                 "--aliases", str(tmp_path / "none.yaml")] + model)
+    assert chosen.exit_code == 2 and "none.yaml" in chosen.output  # --aliases is read
+    (tmp_path / "aliases.yaml").write_text("Regime: [regime]\n")
+    chosen = runner.invoke(app, ["show", str(docs), "--doc", "b", "--device", "cpu", "--precision", "fp32",
+                                 "--aliases", str(tmp_path / "aliases.yaml"), "-t", "Regime"] + model)
+    assert chosen.exit_code == 0, chosen.output
+    assert "The radical regime attacked." in chosen.output and "The council met." not in chosen.output
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"uid": "x1", "body": "One."}) + "\n" + json.dumps({"uid": "x2", "body": "Two."}) + "\n")
+    ask = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body"] + model)
+    assert ask.exit_code == 2 and "x1, x2" in ask.output
+    picked = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x2"] + model)
+    assert picked.exit_code == 0 and "Two." in picked.output and "One." not in picked.output
+    missing = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x9"] + model)
+    assert missing.exit_code == 2 and "x9" in missing.output
+
+
+def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(trained, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps({"id": f"d{i}", "text": "The council met. The radical regime lied again."}) + "\n"
+                            for i in range(20000)))
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    args = ["score", str(feed), "-m", str(trained / "model"), "-o", str(out), "--no-progress", "--batch-size", "8"]
+    proc = subprocess.Popen([sys.executable, "-m", "stance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and not out.exists()
+    command = next(line for line in err.splitlines() if line.startswith("continue with: "))[len("continue with: "):]
+    assert command.startswith("stance score ") and command.endswith("--resume")
+    import shlex
+
+    resumed = subprocess.run([sys.executable, "-m", "stance", *shlex.split(command)[1:]], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    summaries = [r["doc_id"] for r in read_records(out) if r["record"] == "summary"]
+    assert summaries == [f"d{i}" for i in range(20000)]

@@ -216,3 +216,36 @@ def test_decoded_spans_are_ordered_disjoint_and_in_bounds():
             assert 0 <= s.start < s.end <= len(text) and 0.0 <= s.score <= 1.0
 
     check()
+
+
+def _tags(text: str, words: list[str], loaded: set[int]) -> tuple[list[tuple[int, int]], list[list[float]]]:
+    """Word spans as a BERT pre-tokenizer splits them, with B/I tags on the `loaded` word indices."""
+    spans, at = [], 0
+    for w in words:
+        at = text.index(w, at)
+        spans.append((at, at + len(w)))
+        at += len(w)
+    o, b, i = [1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, 0, 0]
+    probs = [(i if k - 1 in loaded else b) if k in loaded else o for k in range(len(words))]
+    return spans, probs
+
+
+def test_spans_never_start_or_end_inside_a_word():
+    text = "The Mayor's Shameful Betrayal"
+    spans, probs = _tags(text, ["The", "Mayor", "'", "s", "Shameful", "Betrayal"], {3, 4, 5})
+    assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == ["Shameful Betrayal"]
+    text = "fighters of Hashd al-Sha’abi said"
+    spans, probs = _tags(text, ["fighters", "of", "Hashd", "al", "-", "Sha", "’", "abi", "said"], {3, 4, 5})
+    assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == ["al-Sha’abi"]
+    text = "a U.S.-backed regime"
+    spans, probs = _tags(text, ["a", "U", ".", "S", ".", "-", "backed", "regime"], {6, 7})
+    assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == ["U.S.-backed regime"]
+
+
+def test_function_word_terms_are_never_returned():
+    text = "This is a disgrace and this a lie"
+    words = text.split()
+    spans, probs = _tags(text, words, {0, 2, 5, 6})
+    assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == []
+    spans, probs = _tags(text, words, {2, 3})
+    assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == ["a disgrace"]

@@ -94,3 +94,18 @@ def test_shipped_alias_file_and_targets_file(tmp_path):
     bad.write_text("- just a string\n")
     with pytest.raises(InputError, match="expected a list of"):
         load_targets_file(bad)
+
+
+def test_auto_targets_never_join_a_title_to_the_body():
+    text = "Storm Hits Coast\n\nGovernor Maria Lopez declared an emergency. Lopez said the coast was hit.\nMaria Lopez left."
+    names = [t.name for t in auto_targets(text, AliasTable())]
+    assert names == ["Maria Lopez"]
+    every = [t.name for t in auto_targets(text, AliasTable(), min_count=1)]
+    assert "Storm Hits Coast" in every and not any("Coast" in n and "Lopez" in n for n in every), every
+
+
+def test_user_names_are_never_renamed_by_the_table():
+    table = load_alias_file(None)
+    white_house = table.resolve(Target("White House"))
+    assert white_house.name == "White House" and {"Washington", "United States"} <= set(white_house.aliases)
+    assert table.resolve(Target("United States")).name == "United States"
