@@ -114,7 +114,12 @@ def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
         return
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
-        title, body = html_to_text(text)
+        try:
+            title, body = html_to_text(text)
+        except Exception as exc:  # noqa: BLE001 - one page the extractor chokes on must not end a folder's run
+            yield Document(doc_id=path.stem, path=str(path),
+                           error=f"expected HTML the extractor can read, found it failing ({type(exc).__name__}: {exc})")
+            return
         yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body), title=title))
     elif suffix in JSON_SUFFIXES:
         yield from _json_documents(text, path, options)

@@ -64,3 +64,17 @@ def test_parquet_records(tmp_path):
     docs = list(read_documents([tmp_path]))
     assert [(d.doc_id, d.path.split("/")[-1], d.text, d.targets) for d in docs] == [
         ("p1", "a.parquet:0", "One.", ["One"]), ("p2", "a.parquet:1", "Two.", [])]
+
+
+def test_a_failing_html_extractor_fails_one_file_not_the_folder(tmp_path, monkeypatch):
+    import stance.documents
+
+    def broken(html):
+        raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")
+
+    monkeypatch.setattr(stance.documents, "html_to_text", broken)
+    (tmp_path / "a.html").write_text("<html><body><p>Hello.</p></body></html>")
+    (tmp_path / "b.txt").write_text("The council met.")
+    docs = list(stance.documents.read_documents([tmp_path]))
+    assert [d.doc_id for d in docs] == ["a", "b"]
+    assert "lxml_html_clean" in docs[0].error and docs[1].error is None
