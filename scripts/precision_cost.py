@@ -15,9 +15,9 @@ from pathlib import Path
 
 from stance.config import load_config
 from stance.data import load_splits
+from stance.evaluation import precision_costs, validate
 from stance.model_card import write_model_card
 from stance.modeling import load_model
-from stance.training import precision_costs, validate
 
 
 def main() -> None:
@@ -29,8 +29,8 @@ def main() -> None:
     config = load_config(args.config)
     validation = load_splits(config).validation
     model, tokenizer, _ = load_model(args.model)
-    _, reference, _ = validate(model, tokenizer, validation, config, tune_threshold=False)
-    costs = precision_costs(model, tokenizer, validation, config, reference)
+    _, reference, _ = validate(model, tokenizer, validation, config.model.max_length, tune_threshold=False)
+    costs = precision_costs(model, tokenizer, validation, config.model.max_length, reference)
     print(json.dumps({"float32": reference, **costs}, indent=2))
     if args.write:
         path = args.model / "metrics.json"

@@ -1,8 +1,10 @@
-"""Temperature scaling of the framing logit, so that `framing.score` is a calibrated probability."""
+"""Calibration from predictions: the framing logit's temperature and a decision threshold.
+
+A leaf module: it takes numbers and a scoring function, and imports nothing else of stance."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch.nn import functional as F
@@ -30,20 +32,6 @@ def fit_temperature(logits: Sequence[float], gold: Sequence[float], steps: int =
 THRESHOLD_GRID = [round(0.1 + 0.05 * i, 2) for i in range(13)]  # 0.10 .. 0.70
 
 
-def fit_loaded_threshold(per_source: list[tuple[list, list]]) -> float:
-    """The P(loaded) threshold that maximises word F1 + overlap span F1, averaged over corpora.
-
-    `per_source` holds (encoded, predictions) of each validation corpus with loaded-term labels;
-    the predictions are computed once and only re-decoded per threshold.
-    """
-    from .evaluation import loaded_term_metrics
-
-    def score(threshold: float) -> float:
-        values = []
-        for encoded, preds in per_source:
-            m = loaded_term_metrics(encoded, preds, threshold)
-            if m.get("n"):
-                values += [m["word"]["f1"], m["span"]["overlap"]["f1"]]
-        return sum(values) / len(values) if values else 0.0
-
-    return max(THRESHOLD_GRID, key=score) if per_source else 0.5
+def fit_threshold(score: Callable[[float], float], grid: Sequence[float] = THRESHOLD_GRID) -> float:
+    """The threshold on `grid` that maximises `score(threshold)` (the first one on ties)."""
+    return max(grid, key=score)

@@ -69,8 +69,8 @@ def train(
 
 def _check_common(device: str, precision: str, threshold: float | None, paths: list[str]) -> None:
     """Usage errors every scoring command shares, found before the model loads."""
-    from .documents import missing_inputs
     from .devices import PRECISIONS, check_device
+    from .documents import missing_inputs
 
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"expected --threshold in [0, 1], found {threshold}")
@@ -317,10 +317,10 @@ def evaluate(
 
     from rich.console import Console
 
+    from .devices import check_device
     from .evaluation import evaluate_examples, headline, load_eval_examples, parse_data_spec
     from .modeling import load_model
     from .render import render_metrics
-    from .devices import check_device
     from .runtime import Runtime
     from .tabular import parse_columns
 

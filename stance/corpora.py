@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from .alignment import align_words, cut_spans_into_sentence, merge_spans, strip_span
-from .examples import Example, Span, TargetLabel, normalize_text
 from .errors import DataError
+from .examples import Example, Span, TargetLabel, normalize_text
 
 csv.field_size_limit(1 << 28)  # MBIC repeats whole articles in one cell
 

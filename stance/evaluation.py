@@ -6,9 +6,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
 
+from .calibration import fit_temperature, fit_threshold
 from .errors import DataError
-from .examples import Example, split_examples
-from .features import Encoded, encode_examples
+from .examples import Example, encode_examples, split_examples
+from .features import Encoded
 from .inference import O_ID, SentencePrediction, decode_spans, predict
 from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS
 from .metrics import classification_report, expected_calibration_error, span_f1, word_f1
@@ -119,6 +120,67 @@ def selection_score(head_numbers: dict[str, float]) -> float:
     """Model selection: the mean of the task scores (not ECE), so no head is traded away silently."""
     keys = [k for k in head_numbers if k.endswith(("macro_f1", "word_f1", "span_f1_overlap"))]
     return sum(head_numbers[k] for k in keys) / len(keys) if keys else 0.0
+
+
+MIN_SELECTION_EXAMPLES = 20  # a corpus with fewer validation examples only adds noise to model selection
+
+
+def tune_loaded_threshold(per_source: list[tuple[list, list]]) -> float:
+    """The P(loaded) threshold that maximises word F1 + overlap span F1, averaged over corpora.
+
+    `per_source` holds (encoded, predictions) of each validation corpus with loaded-term labels;
+    the predictions are computed once and only re-decoded per threshold.
+    """
+    def score(threshold: float) -> float:
+        values = []
+        for encoded, preds in per_source:
+            m = loaded_term_metrics(encoded, preds, threshold)
+            if m.get("n"):
+                values += [m["word"]["f1"], m["span"]["overlap"]["f1"]]
+        return sum(values) / len(values) if values else 0.0
+
+    return fit_threshold(score) if per_source else 0.5
+
+
+def _with_loaded_labels(predictions: Predictions) -> list[tuple[list, list]]:
+    return [p for p in predictions.values() if any(e.word_tags is not None for e in p[0])]
+
+
+def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool = True) -> tuple[float, dict, dict]:
+    """Selection score, headline numbers and full metrics per corpus; with `tune_threshold`, the
+    loaded-term threshold is tuned on these examples first (as calibration will at the end)."""
+    predictions = predict_by_source(model, tokenizer, examples, max_length)
+    threshold = tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
+    metrics = {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
+    return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
+
+
+def calibrate(model, tokenizer, examples: list, max_length: int) -> None:
+    """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split)."""
+    predictions = predict_by_source(model, tokenizer, examples, max_length)
+    pairs = [(e.framing, p.framing_logit) for enc, preds in predictions.values() for e, p in zip(enc, preds)
+             if e.framing is not None]
+    model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
+    model.loaded_threshold.fill_(tune_loaded_threshold(_with_loaded_labels(predictions)))
+
+
+def precision_costs(model, tokenizer, examples: list, max_length: int, reference: dict[str, float]) -> dict:
+    """What the CPU scoring precisions cost on `examples`, per headline metric: selective int8
+    everywhere, and bf16 autocast where this CPU supports it natively."""
+    import torch
+
+    from .runtime import Runtime, cpu_has_bf16
+
+    out = {}
+    # The same Runtime as `stance score`, so the cost measured is the cost of the scoring path.
+    for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
+        runtime = Runtime(torch.device("cpu"), name)
+        variant = runtime.prepare(model)
+        with runtime.autocast():
+            _, numbers, _ = validate(variant, tokenizer, examples, max_length, tune_threshold=False)
+        out[f"{name}_cost"] = {"headline": numbers,
+                               "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
+    return out
 
 
 def parse_data_spec(spec: str) -> tuple[str, str, str | None]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from .labels import LOADED_CATEGORIES, STANCE_LABELS
+from .features import Encoded, mention_tokens, tokenize, word_tags_for_spans
+from .labels import LOADED_CATEGORIES, STANCE_LABELS, STANCE_TO_ID
 
 
 @dataclass
@@ -90,3 +91,17 @@ def split_examples(
     for ex in examples:
         (val if in_validation(ex.group, fraction, seed) else train).append(ex)
     return train, val
+
+
+def encode_examples(tokenizer, examples: Sequence[Example], max_length: int) -> list[Encoded]:
+    """Tokenized examples with their labels attached."""
+    encoded = tokenize(tokenizer, [ex.text for ex in examples], max_length)
+    for enc, ex in zip(encoded, examples):
+        enc.framing = ex.framing
+        if ex.spans is not None:
+            enc.word_tags = word_tags_for_spans(enc.word_spans, ex.spans)
+        for target in ex.targets or []:
+            tokens = mention_tokens(enc, target.start, target.end)
+            if tokens:  # a mention cut off by truncation cannot be scored
+                enc.mentions.append((tokens, STANCE_TO_ID[target.label]))
+    return encoded

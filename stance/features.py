@@ -7,8 +7,7 @@ from typing import Sequence
 
 import torch
 
-from .examples import Example, Span
-from .labels import IGNORE_INDEX, STANCE_TO_ID, begin_tag, inside_tag, TAG_TO_ID
+from .labels import IGNORE_INDEX, TAG_TO_ID, begin_tag, inside_tag
 
 
 @dataclass
@@ -64,8 +63,9 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoded]:
     return out
 
 
-def word_tags_for_spans(word_spans: list[tuple[int, int]], spans: list[Span]) -> list[int]:
-    """BIO tag per word: a word is inside a span when their character ranges overlap."""
+def word_tags_for_spans(word_spans: list[tuple[int, int]], spans) -> list[int]:
+    """BIO tag per word: a word is inside a span (anything with start, end, category) when their
+    character ranges overlap."""
     tags = [TAG_TO_ID["O"]] * len(word_spans)
     for span in spans:
         inside = [i for i, (s, e) in enumerate(word_spans) if s < span.end and e > span.start]
@@ -77,19 +77,6 @@ def word_tags_for_spans(word_spans: list[tuple[int, int]], spans: list[Span]) ->
 
 def mention_tokens(enc: Encoded, start: int, end: int) -> list[int]:
     return [t for t, (s, e) in enumerate(enc.token_offsets) if e > s and s < end and e > start]
-
-
-def encode_examples(tokenizer, examples: Sequence[Example], max_length: int) -> list[Encoded]:
-    encoded = tokenize(tokenizer, [ex.text for ex in examples], max_length)
-    for enc, ex in zip(encoded, examples):
-        enc.framing = ex.framing
-        if ex.spans is not None:
-            enc.word_tags = word_tags_for_spans(enc.word_spans, ex.spans)
-        for target in ex.targets or []:
-            tokens = mention_tokens(enc, target.start, target.end)
-            if tokens:  # a mention cut off by truncation cannot be scored
-                enc.mentions.append((tokens, STANCE_TO_ID[target.label]))
-    return encoded
 
 
 def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:

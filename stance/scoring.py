@@ -39,6 +39,7 @@ from .targets import (
 )
 from .voice import EDITORIAL, Voice, assign_voices, term_voice
 
+
 def default_model_path() -> Path:
     path = default_model_dir()
     if not (path / "config.json").exists():

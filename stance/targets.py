@@ -15,6 +15,7 @@ import yaml
 from .defaults import default_aliases_path
 from .errors import InputError
 
+
 @dataclass(frozen=True)
 class Target:
     name: str

@@ -25,15 +25,14 @@ import numpy as np
 import torch
 import yaml
 
-from .calibration import fit_loaded_threshold, fit_temperature
+from . import distributed
 from .config import TrainConfig
 from .data import Splits, load_splits
-from .evaluation import evaluate_by_source, headline, metrics_for, predict_by_source, selection_score
-from .features import Encoded, collate, encode_examples
-from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
-from . import distributed
+from .evaluation import calibrate, evaluate_by_source, headline, precision_costs, validate
+from .examples import encode_examples
+from .features import Encoded, collate
 from .model_card import write_model_card
-from .runtime import Runtime, cpu_has_bf16
+from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -168,20 +167,6 @@ class Logger:
                 fh.write(json.dumps(record, default=float) + "\n")
 
 
-MIN_SELECTION_EXAMPLES = 20  # a corpus with fewer validation examples only adds noise to model selection
-
-
-def validate(model, tokenizer, examples, config: TrainConfig, tune_threshold: bool = True) -> tuple[float, dict, dict]:
-    """Validation metrics per corpus, with the loaded-term threshold tuned on them (as it will be at the end)."""
-    predictions = predict_by_source(model, tokenizer, examples, config.model.max_length)
-    threshold = float(model.loaded_threshold)
-    if tune_threshold:
-        threshold = fit_loaded_threshold([p for p in predictions.values() if any(e.word_tags is not None for e in p[0])])
-    metrics = {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
-    numbers = headline(metrics)
-    return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), numbers, metrics
-
-
 def train_while_improving(
     model: StanceModel,
     tokenizer,
@@ -243,7 +228,7 @@ def evaluate_step(model, tokenizer, validation, state: TrainState, config: Train
     """Evaluate on rank 0 and share its verdict, so every process stops at the same step."""
     improved = False
     if distributed.is_main():
-        score, numbers, _ = validate(model_of(model), tokenizer, validation, config)
+        score, numbers, _ = validate(model_of(model), tokenizer, validation, config.model.max_length)
         improved = score > state.best_score
         if improved:
             state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
@@ -324,37 +309,11 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
         distributed.shutdown()
 
 
-def calibrate(model, tokenizer, validation: list, max_length: int) -> None:
-    """Fit the framing temperature and the loaded-term threshold on the validation split."""
-    predictions = predict_by_source(model, tokenizer, validation, max_length)
-    pairs = [(e.framing, p.framing_logit) for enc, preds in predictions.values() for e, p in zip(enc, preds)
-             if e.framing is not None]
-    model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
-    model.loaded_threshold.fill_(
-        fit_loaded_threshold([p for p in predictions.values() if any(e.word_tags is not None for e in p[0])])
-    )
-
-
-def precision_costs(model, tokenizer, validation: list, config: TrainConfig, reference: dict[str, float]) -> dict:
-    """What the CPU scoring precisions cost on the validation split, per headline metric:
-    selective int8 everywhere, and bf16 autocast where this CPU supports it natively."""
-    out = {}
-    # The same Runtime as `stance score`, so the cost measured is the cost of the scoring path.
-    for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
-        runtime = Runtime(torch.device("cpu"), name)
-        variant = runtime.prepare(model)
-        with runtime.autocast():
-            _, numbers, _ = validate(variant, tokenizer, validation, config, tune_threshold=False)
-        out[f"{name}_cost"] = {"headline": numbers,
-                               "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
-    return out
-
-
 def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
     calibrate(model, tokenizer, splits.validation, config.model.max_length)
-    _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config, tune_threshold=False)
+    _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)
     final = out / DIR_MODEL
     extra = {"training": {"seed": config.training.seed, "validation_fraction": config.data.validation_fraction,
                           "best_step": state.best_step, "steps": state.step,
@@ -364,9 +323,10 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
     save_model(model, tokenizer, final, config.model.base_model, config.model.max_length,
                config.model.freeze_embeddings, config.model.save_dtype, extra=extra)
     exported, tokenizer, _ = load_model(final)
-    _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config, tune_threshold=False)
+    _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config.model.max_length,
+                                        tune_threshold=False)
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
-    costs = precision_costs(exported, tokenizer, splits.validation, config, numbers)
+    costs = precision_costs(exported, tokenizer, splits.validation, config.model.max_length, numbers)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},

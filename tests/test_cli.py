@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, tiny_config
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, tiny_config
 from stance.cli import app
 
 runner = CliRunner()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES, SHARED_DATA, needs_shared_data
+
 from stance.alignment import align_words
 from stance.config import TrainConfig
 from stance.corpora import load_babe, load_checkthat, load_mbic, load_newsmtsc, load_ptc

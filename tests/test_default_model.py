@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import DEFAULT_MODEL
+
 from stance.documents import Document
 
 pytestmark = [

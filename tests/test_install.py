@@ -11,7 +11,6 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -40,7 +39,7 @@ def test_shipped_model_and_alias_table_are_package_data():
     from stance.defaults import default_aliases_path, shipped_model_dir
     from stance.targets import load_alias_file
 
-    assert (shipped_model_dir() / "config.json").is_file()
+    assert (shipped_model_dir() / "config.json").is_file() and default_aliases_path().is_file()
     assert len(load_alias_file(None).aliases) > 20
 
 

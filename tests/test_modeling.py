@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from stance.errors import ModelLoadError
-from stance.examples import Example, Span, TargetLabel
-from stance.features import collate, encode_examples
+from stance.examples import Example, Span, TargetLabel, encode_examples
+from stance.features import collate
 from stance.inference import decode_spans, length_batches, predict
 from stance.labels import LOADED_TAGS, STANCE_LABELS
 from stance.modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
