@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT
+from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT, FRAMING_POSITIVE
 from .errors import ConfigError
 
 
@@ -27,7 +27,7 @@ class DatasetConfig(Section):
     # Generic tables only: which column holds which field (see tabular.py).
     columns: dict[str, str] = Field(default_factory=dict)
     # Generic tables only: label values that mean "editorial" for the framing column.
-    framing_positive: list[str] = Field(default_factory=lambda: ["1", "true", "biased", "editorial", "subj"])
+    framing_positive: list[str] = Field(default_factory=lambda: list(FRAMING_POSITIVE))
     # Keep this share of training sentences that carry no loaded-term span (PTC is mostly
     # such sentences); validation always keeps them all.
     negative_sentence_fraction: float = Field(1.0, ge=0.0, le=1.0)

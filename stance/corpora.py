@@ -84,7 +84,6 @@ def _bias_sentences(path: Path, source: str, soft_path: Path | None) -> list[Exa
                 group=normalize_text(text),
                 framing=framing,
                 spans=spans,
-                meta={"outlet": row.get("outlet", ""), "label_bias": row.get("label_bias", "")},
             )
         )
     return examples
@@ -149,7 +148,6 @@ def load_ptc(path: Path, **_: object) -> list[Example]:
                     source="ptc",
                     group=f"ptc:{article_id}",
                     spans=merge_spans(local),
-                    meta={"article_id": article_id, "start": start},
                 )
             )
     return examples

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from .config import DatasetConfig, TrainConfig
 from .corpora import ADAPTERS
 from .errors import DataError
-from .examples import Example, deduplicate, split_examples
+from .examples import Example, deduplicate, normalize_text, split_examples
 from .tabular import load_table
 
 TABLE_ADAPTERS = ("table", "csv", "jsonl", "parquet")
@@ -20,6 +21,7 @@ class Splits:
     train: list[Example] = field(default_factory=list)
     validation: list[Example] = field(default_factory=list)
     test: list[Example] = field(default_factory=list)
+    corpora: list["CorpusSplit"] = field(default_factory=list)  # the same examples, per dataset
 
 
 def resolve_path(root: Path, path: str) -> Path:
@@ -57,25 +59,75 @@ def _subsample_negatives(examples: list[Example], fraction: float, seed: int) ->
     return [ex for ex in examples if ex.spans is None or ex.spans or rng.random() < fraction]
 
 
-def load_splits(config: TrainConfig) -> Splits:
+@dataclass
+class CorpusSplit:
+    """One configured dataset, split as training splits it."""
+
+    spec: DatasetConfig
+    train: list[Example]  # what the model trains on (negatives subsampled as configured)
+    validation: list[Example]
+    test: list[Example]
+
+
+def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
+    """The one place that splits data: load every dataset, drop sentences an earlier corpus already
+    holds, and split each by its `split:` (by group for `auto`). Training and `stance evaluate
+    DATA@validation` both call this, so they always see the same sentences."""
     root = config.data_root()
     specs = config.data.datasets
     if not specs:
         raise DataError("expected at least one entry under data.datasets, found none")
     per_corpus = deduplicate(load_dataset_examples(spec, root) for spec in specs)
-    splits = Splits()
     seed = config.training.seed
+    out = []
     for spec, examples in zip(specs, per_corpus):
         if spec.split == "auto":
-            fraction = spec.validation_fraction or config.data.validation_fraction
-            train, val = split_examples(examples, fraction, seed)
+            train, val = split_examples(examples, spec.validation_fraction or config.data.validation_fraction, seed)
         else:
             train, val = (examples, []) if spec.split == "train" else ([], examples)
-        if spec.split == "test":
-            splits.test.extend(val)
-            continue
-        splits.train.extend(_subsample_negatives(train, spec.negative_sentence_fraction, seed))
-        splits.validation.extend(val)
+        test = val if spec.split == "test" else []
+        val = [] if spec.split == "test" else val
+        out.append(CorpusSplit(spec, _subsample_negatives(train, spec.negative_sentence_fraction, seed), val, test))
+    return out
+
+
+def load_splits(config: TrainConfig) -> Splits:
+    splits = Splits(corpora=split_corpora(config))
+    for corpus in splits.corpora:
+        splits.train.extend(corpus.train)
+        splits.validation.extend(corpus.validation)
+        splits.test.extend(corpus.test)
     if not splits.train:
         raise DataError("expected training examples, found none after splitting; check data.datasets and their split")
     return splits
+
+
+def fingerprint(examples: list[Example]) -> dict:
+    """Count and hash of a set of sentences: proof that two code paths saw the same split."""
+    digest = hashlib.sha256("\n".join(sorted(normalize_text(ex.text) for ex in examples)).encode()).hexdigest()
+    return {"n": len(examples), "sha256": digest}
+
+
+def config_of_model(model_config: dict, root: Path) -> TrainConfig:
+    """The data part of the training config a model was trained with, as saved in its config.json."""
+    training = model_config.get("training") or {}
+    if not training.get("datasets"):
+        raise DataError("expected the model's config.json to record its training datasets, found none; "
+                        "evaluate on DATA or DATA@all instead of @train / @validation")
+    return TrainConfig.model_validate({
+        "data": {"root": str(root), "validation_fraction": training.get("validation_fraction", 0.15),
+                 "datasets": training["datasets"]},
+        "training": {"seed": training.get("seed", 13)},
+    })
+
+
+def model_split(model_config: dict, root: Path, adapter: str, path: str, split: str) -> list[Example]:
+    """The `split` part (train / validation / test) of dataset ADAPTER:PATH exactly as the model's training
+    made it: same datasets, de-duplication, seed and fractions."""
+    config = config_of_model(model_config, root)
+    for corpus in split_corpora(config):
+        if corpus.spec.adapter == adapter and corpus.spec.path == path:
+            return getattr(corpus, split)
+    known = ", ".join(f"{d.adapter}:{d.path}" for d in config.data.datasets)
+    raise DataError(f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "
+                    f"found it not; use {adapter}:{path}@all to evaluate on all of it")

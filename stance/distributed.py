@@ -31,11 +31,6 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def barrier() -> None:
-    if dist.is_initialized():
-        dist.barrier()
-
-
 def shutdown() -> None:
     """Wait for every process (rank 0 finalises the model meanwhile), then tear the group down.
     Exiting with a live gloo group aborts the process ("terminate called without an active exception")."""

@@ -32,7 +32,6 @@ class Document:
     path: str
     text: str = ""
     targets: list[Any] = field(default_factory=list)  # strings or {"text", "start", "end"} objects
-    title: str | None = None
     error: str | None = None
 
 
@@ -120,7 +119,7 @@ def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
             yield Document(doc_id=path.stem, path=str(path),
                            error=f"expected HTML the extractor can read, found it failing ({type(exc).__name__}: {exc})")
             return
-        yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body), title=title))
+        yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body)))
     elif suffix in JSON_SUFFIXES:
         yield from _json_documents(text, path, options)
     else:
@@ -158,7 +157,7 @@ def record_document(record: Any, where: str, default_id: str, options: ReadOptio
         # Target offsets refer to the record's text; shift them past the prepended title.
         shift = len(text) - len(record[options.text_field])
         targets = [_shift_target(t, shift) for t in targets]
-    return _finish(Document(doc_id=doc_id, path=where, text=text, targets=targets, title=title))
+    return _finish(Document(doc_id=doc_id, path=where, text=text, targets=targets))
 
 
 def _shift_target(target: Any, shift: int) -> Any:

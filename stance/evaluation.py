@@ -8,7 +8,7 @@ from typing import Sequence
 
 from .calibration import fit_temperature, fit_threshold
 from .errors import DataError
-from .examples import Example, encode_examples, split_examples
+from .examples import Example, encode_examples
 from .features import Encoded
 from .inference import O_ID, SentencePrediction, decode_spans, predict
 from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS
@@ -53,7 +53,7 @@ def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePred
 def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction]) -> dict:
     gold, pred = [], []
     for e, p in zip(encoded, preds):
-        for (_, label), probs in zip(e.mentions, p.mention_probs):
+        for label, probs in zip(e.mention_labels or [], p.mention_probs):
             gold.append(label)
             pred.append(max(range(len(probs)), key=probs.__getitem__))
     return classification_report(gold, pred, STANCE_LABELS)
@@ -73,7 +73,7 @@ def metrics_for(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction],
         out["framing"] = framing_metrics(encoded, preds)
     if any(e.word_tags is not None for e in encoded):
         out["loaded_terms"] = loaded_term_metrics(encoded, preds, loaded_threshold)
-    if any(e.mentions for e in encoded):
+    if any(e.mention_labels for e in encoded):
         out["stance"] = stance_metrics(encoded, preds)
     return out
 
@@ -191,27 +191,21 @@ def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
             f"expected ADAPTER:PATH[@SPLIT] such as babe:babe@validation or table:my.csv, found {spec!r}"
         )
     path, _, split = rest.partition("@")
-    if split and split not in ("all", "train", "validation"):
-        raise DataError(f"expected the split after @ to be all, train or validation, found {split!r}")
+    if split and split not in ("all", "train", "validation", "test"):
+        raise DataError(f"expected the split after @ to be all, train, validation or test, found {split!r}")
     return adapter, path, split or None
 
 
 def load_eval_examples(spec: str, root: Path, default_split: str, model_config: dict,
                        columns: dict[str, str] | None = None) -> list[Example]:
-    """Examples of one data spec, split exactly as the model's training split them (same seed and fraction).
+    """Examples of one data spec. `@train`, `@validation` and `@test` are the model's own splits, made by
+    the same function that training used (`data.split_corpora`); `@all` (or no split) is the whole file.
     `columns` maps fields to the columns of a `table:` file."""
     from .config import DatasetConfig
-    from .data import load_dataset_examples
+    from .data import load_dataset_examples, model_split
 
     adapter, path, split = parse_data_spec(spec)
-    examples = load_dataset_examples(DatasetConfig(adapter=adapter, path=path, columns=columns or {}), root)
     split = split or default_split
     if split == "all":
-        return examples
-    training = model_config.get("training", {})
-    fraction = training.get("validation_fraction", 0.15)
-    for ds in training.get("datasets", []):
-        if ds.get("adapter") == adapter and ds.get("path") == path and ds.get("validation_fraction"):
-            fraction = ds["validation_fraction"]
-    train, val = split_examples(examples, fraction, training.get("seed", 13))
-    return val if split == "validation" else train
+        return load_dataset_examples(DatasetConfig(adapter=adapter, path=path, columns=columns or {}), root)
+    return model_split(model_config, root, adapter, path, split)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .features import Encoded, mention_tokens, tokenize, word_tags_for_spans
@@ -47,7 +47,6 @@ class Example:
     framing: float | None = None  # P(editorial); soft when built from annotator votes
     spans: list[Span] | None = None
     targets: list[TargetLabel] | None = None
-    meta: dict = field(default_factory=dict)
 
 
 _SPACE = re.compile(r"\s+")
@@ -103,5 +102,6 @@ def encode_examples(tokenizer, examples: Sequence[Example], max_length: int) -> 
         for target in ex.targets or []:
             tokens = mention_tokens(enc, target.start, target.end)
             if tokens:  # a mention cut off by truncation cannot be scored
-                enc.mentions.append((tokens, STANCE_TO_ID[target.label]))
+                enc.mentions.append(tokens)
+                enc.mention_labels = (enc.mention_labels or []) + [STANCE_TO_ID[target.label]]
     return encoded

@@ -27,11 +27,6 @@ def supports(config: dict[str, Any]) -> bool:
     )
 
 
-class _Config(SimpleNamespace):
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self._raw)
-
-
 class _Embeddings(nn.Module):
     def __init__(self, c) -> None:
         super().__init__()
@@ -108,8 +103,7 @@ class BertEncoder(nn.Module):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
-        c = _Config(**{k: v for k, v in config.items() if not k.startswith("_")})
-        c._raw = config
+        c = SimpleNamespace(**{k: v for k, v in config.items() if not k.startswith("_")})
         c.pad_token_id = config.get("pad_token_id", 0)
         self.config = c
         self.embeddings = _Embeddings(c)

@@ -21,7 +21,8 @@ class Encoded:
     text: str = ""
     framing: float | None = None
     word_tags: list[int] | None = None
-    mentions: list[tuple[list[int], int]] = field(default_factory=list)  # (token indices, label id)
+    mentions: list[list[int]] = field(default_factory=list)  # token indices of each target mention
+    mention_labels: list[int] | None = None  # stance label id per mention (labelled examples only)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -96,12 +97,12 @@ def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
         if enc.word_tags is not None:
             for tok, tag in zip(enc.word_first_token, enc.word_tags):
                 tags[i, tok] = tag
-        for tokens, label in enc.mentions:
+        for k, tokens in enumerate(enc.mentions):
             weight_rows += [len(mention_batch)] * len(tokens)
             weight_cols += tokens
             weight_values += [1.0 / len(tokens)] * len(tokens)
             mention_batch.append(i)
-            mention_labels.append(label)
+            mention_labels.append(enc.mention_labels[k] if enc.mention_labels is not None else IGNORE_INDEX)
     mention_weights = torch.zeros((len(mention_batch), length))
     mention_weights[weight_rows, weight_cols] = torch.tensor(weight_values)
     return {

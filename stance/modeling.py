@@ -146,8 +146,8 @@ class StanceModel(nn.Module):
             losses["loaded_terms"] = F.cross_entropy(
                 logits.reshape(-1, logits.shape[-1]), tag_labels.reshape(-1), ignore_index=IGNORE_INDEX
             )
-        if stance_labels is not None and "stance" in out and stance_labels.numel() > 0:
-            losses["stance"] = F.cross_entropy(out["stance"], stance_labels)
+        if stance_labels is not None and "stance" in out and (stance_labels != IGNORE_INDEX).any():
+            losses["stance"] = F.cross_entropy(out["stance"], stance_labels, ignore_index=IGNORE_INDEX)
         return losses
 
     def zero_touch(self) -> torch.Tensor:
@@ -209,7 +209,6 @@ def save_model(
         "encoder_config": model.encoder.config.to_dict(),
         "heads": {head: {"labels": labels} for head, labels in HEAD_LABELS.items()},
         "max_length": max_length,
-        "framing_threshold": 0.5,
         "weights": {
             "dtype": save_dtype,
             "embeddings_from_base": freeze_embeddings,
@@ -233,6 +232,11 @@ def read_model_config(model_dir: str | Path) -> dict[str, Any]:
         raise ModelLoadError(
             f"expected config.format={FORMAT_NAME!r} in {path}, found {config.get('format')!r}; "
             "this directory is not a stance model (a plain encoder goes in model.base_model of a training config)"
+        )
+    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        raise ModelLoadError(
+            f"expected a model format version <= {FORMAT_VERSION} in {path}, found {config['format_version']}; "
+            "the model was saved by a newer stance: upgrade stance-news to load it"
         )
     check_labels(config, path)
     return config

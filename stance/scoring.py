@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from .defaults import MODEL_ENV, default_model_dir
+from .defaults import FLAG_THRESHOLD, MODEL_ENV, default_model_dir
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
@@ -86,7 +86,7 @@ class Scorer:
         self.aliases = aliases or AliasTable()
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
         self.max_length = int(self.config["max_length"])
-        self.threshold = float(self.config.get("framing_threshold", 0.5) if threshold is None else threshold)
+        self.threshold = FLAG_THRESHOLD if threshold is None else float(threshold)
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         self.chunk_sentences = chunk_sentences
@@ -188,7 +188,7 @@ class Scorer:
             for mention in item.mentions:
                 tokens = sorted({t for s, e in mention.all_spans for t in mention_tokens(enc, s - base, e - base)})
                 if tokens:  # a mention past the truncation point cannot be scored
-                    enc.mentions.append((tokens, -1))
+                    enc.mentions.append(tokens)
                     kept.append(mention)
             item.mentions = kept
         return encoded

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .alignment import align_words, merge_spans
+from .defaults import FRAMING_POSITIVE
 from .errors import DataError
 from .examples import Example, Span, TargetLabel, normalize_text
 from .labels import LOADED_CATEGORIES, STANCE_LABELS
@@ -137,7 +138,7 @@ def load_table(
             "Map your columns: `columns: {text: <your column>, framing: <label column>}` in a training config, "
             "or `--columns text=<your column>,framing=<label column>` on `stance evaluate`"
         )
-    positive = {p.lower() for p in (framing_positive or ["1", "true", "biased", "editorial", "subj"])}
+    positive = {p.lower() for p in (framing_positive or FRAMING_POSITIVE)}
     source = source or path.stem
     examples = []
     for i, row in enumerate(table):

@@ -27,7 +27,7 @@ import yaml
 
 from . import distributed
 from .config import TrainConfig
-from .data import Splits, load_splits
+from .data import Splits, fingerprint, load_splits
 from .evaluation import calibrate, evaluate_by_source, headline, precision_costs, validate
 from .examples import encode_examples
 from .features import Encoded, collate
@@ -335,7 +335,10 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
         **costs,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
-        "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test)},
+        "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test),
+                     # Per dataset: `stance evaluate MODEL ADAPTER:PATH@validation` must give these sentences.
+                     "validation_by_dataset": {f"{c.spec.adapter}:{c.spec.path}": fingerprint(c.validation)
+                                               for c in splits.corpora if c.validation}},
     }
     (final / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
     write_model_card(final, config, metrics)

@@ -55,7 +55,6 @@ OPEN_CLOSE = {"“": "”", "«": "»", "„": "“"}
 class Voice:
     label: str  # editorial | quoted | attributed
     source: str | None = None
-    cue: str | None = None  # the attribution words that decided it
 
     def as_dict(self) -> dict:
         return {"label": self.label, "source": self.source}
@@ -158,9 +157,9 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
                     source = last_named if re.fullmatch(_PRONOUN, neighbour) else neighbour
                     break
         if quoted:
-            voices.append(Voice(QUOTED, source, cue))
+            voices.append(Voice(QUOTED, source))
         elif cue:
-            voices.append(Voice(ATTRIBUTED, source, cue))
+            voices.append(Voice(ATTRIBUTED, source))
         else:
             voices.append(Voice(EDITORIAL))
     return voices, regions
@@ -173,7 +172,7 @@ def _continues_quote(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> 
 def term_voice(start: int, end: int, sentence_voice: Voice, regions: Sequence[tuple[int, int]]) -> Voice:
     """A loaded term inside quotation marks is the quoted source's; otherwise it shares its sentence's voice."""
     if inside_share(start, end, regions) > 0.5:
-        return Voice(QUOTED, sentence_voice.source, sentence_voice.cue)
+        return Voice(QUOTED, sentence_voice.source)
     if sentence_voice.label == QUOTED:
         # The unquoted part of a mostly quoted sentence is the reporter's framing of the quote.
         return Voice(ATTRIBUTED if sentence_voice.source else EDITORIAL, sentence_voice.source)

@@ -405,3 +405,20 @@ def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(trained, tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     summaries = [r["doc_id"] for r in read_records(out) if r["record"] == "summary"]
     assert summaries == [f"d{i}" for i in range(20000)]
+
+
+def test_evaluate_at_validation_gives_exactly_the_sentences_training_validated_on(trained):
+    from stance.data import fingerprint
+    from stance.evaluation import load_eval_examples
+
+    model_dir = trained / "model"
+    config = json.loads((model_dir / "config.json").read_text())
+    expected = json.loads((model_dir / "metrics.json").read_text())["examples"]["validation_by_dataset"]
+    assert expected  # the fixture config validates on several corpora
+    for key, print_ in expected.items():
+        examples = load_eval_examples(f"{key}@validation", FIXTURES, "all", config)
+        assert fingerprint(examples) == print_, key
+    # A dataset whose `split: train` gave validation nothing: @validation is empty, not a fresh split.
+    assert load_eval_examples("mbic:mbic@validation", FIXTURES, "all", config) == []
+    with pytest.raises(Exception, match="trained with"):
+        load_eval_examples("babe:elsewhere@validation", FIXTURES, "all", config)

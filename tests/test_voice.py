@@ -55,6 +55,6 @@ def test_term_inside_quotes_takes_the_quoted_voice():
     sentences = split_sentences(text)
     vs, regions = assign_voices(text, sentences)
     start = text.index("occupiers")
-    assert term_voice(start, start + 9, vs[0], regions) == Voice("quoted", "Abu Hassan", vs[0].cue)
+    assert term_voice(start, start + 9, vs[0], regions) == Voice("quoted", "Abu Hassan")
     said = text.index("said")
     assert term_voice(said, said + 4, vs[0], regions).label == "attributed"
