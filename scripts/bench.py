@@ -62,10 +62,36 @@ def build_corpus(folder: Path, source: Path | None = None, n_synthetic: int = 30
             shutil.copy(path, folder / path.name)
         return f"{len(articles)} articles from {source or PTC}"
     rng = random.Random(0)
-    words = ("the government said officials reported radical regime attacked brave people budget rose percent "
-             "minister warned critics claimed disastrous policy on Monday in the capital").split()
+    words = [
+        "the",
+        "government",
+        "said",
+        "officials",
+        "reported",
+        "radical",
+        "regime",
+        "attacked",
+        "brave",
+        "people",
+        "budget",
+        "rose",
+        "percent",
+        "minister",
+        "warned",
+        "critics",
+        "claimed",
+        "disastrous",
+        "policy",
+        "on",
+        "Monday",
+        "in",
+        "the",
+        "capital",
+    ]
     for i in range(n_synthetic):
-        sentences = [" ".join(rng.choice(words) for _ in range(rng.randint(8, 30))).capitalize() + "." for _ in range(40)]
+        sentences = [
+            " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))).capitalize() + "." for _ in range(40)
+        ]
         (folder / f"synthetic{i:04d}.txt").write_text(f"Title {i}\n\n" + "\n".join(sentences), encoding="utf-8")
     return f"synthetic corpus ({n_synthetic} articles of 40 sentences); ../shared/data was not found"
 
@@ -153,23 +179,44 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-batch-tokens", type=int, default=4096)
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help="folder of .txt articles (default: the PTC articles in ../shared/data, else synthetic)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="folder of .txt articles (default: the PTC articles in ../shared/data, else synthetic)",
+    )
     args = parser.parse_args()
     if args.repeat < 1 or (args.rss_docs and args.rss_docs < 10):
         parser.error(f"expected --repeat >= 1 and --rss-docs 0 or >= 10, found {args.repeat} and {args.rss_docs}")
-    stance = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device,
-              "--precision", args.precision, "--batch-size", str(args.batch_size),
-              "--max-batch-tokens", str(args.max_batch_tokens)]
+    stance = [
+        sys.executable,
+        "-m",
+        "stance.cli",
+        "score",
+        "--no-progress",
+        "--device",
+        args.device,
+        "--precision",
+        args.precision,
+        "--batch-size",
+        str(args.batch_size),
+        "--max-batch-tokens",
+        str(args.max_batch_tokens),
+    ]
     stance += ["--model", args.model] if args.model else []
     device = args.device if args.device != "auto" else ("cuda" if _cuda_available() else "cpu")
     work = Path(tempfile.mkdtemp(prefix="stance-bench-"))
     try:
         corpus = work / "corpus"
         description = build_corpus(corpus, args.corpus)
-        report: dict = {"corpus": description, "cores": len(os.sched_getaffinity(0)), "device": device,
-                        "precision": args.precision, "batch_size": args.batch_size,
-                        "max_batch_tokens": args.max_batch_tokens}
+        report: dict = {
+            "corpus": description,
+            "cores": len(os.sched_getaffinity(0)),
+            "device": device,
+            "precision": args.precision,
+            "batch_size": args.batch_size,
+            "max_batch_tokens": args.max_batch_tokens,
+        }
 
         out = work / "out.jsonl"
         # The median of --repeat runs: a shared machine's speed drifts by several percent between runs.
@@ -177,8 +224,11 @@ def main() -> None:
         run = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
         sentences, articles = count_records(out)
         report["stance_score"] = {
-            "sentences": sentences, "articles": articles, "wall_s": round(run["wall_s"], 2),
-            "sentences_per_s": round(sentences / run["wall_s"], 1), "articles_per_s": round(articles / run["wall_s"], 2),
+            "sentences": sentences,
+            "articles": articles,
+            "wall_s": round(run["wall_s"], 2),
+            "sentences_per_s": round(sentences / run["wall_s"], 1),
+            "articles_per_s": round(articles / run["wall_s"], 2),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs), 1),
             "sentences_per_s_each_run": [round(sentences / r["wall_s"], 1) for r in runs],
         }
@@ -194,10 +244,14 @@ def main() -> None:
         a = run_snippet(BASELINE_A, str(sample_file), device)
         b = run_snippet(BASELINE_B, str(sample_file), device, *([args.model] if args.model else []))
         ours = report["stance_score"]["sentences_per_s"]
-        report["baseline_a_naive_pipeline_distilbert"] = {"sentences_per_s": round(a["sentences_per_s"], 1),
-                                                          "speedup_of_stance": round(ours / a["sentences_per_s"], 2)}
-        report["baseline_b_own_model_unbatched_fp32"] = {"sentences_per_s": round(b["sentences_per_s"], 1),
-                                                         "speedup_of_stance": round(ours / b["sentences_per_s"], 2)}
+        report["baseline_a_naive_pipeline_distilbert"] = {
+            "sentences_per_s": round(a["sentences_per_s"], 1),
+            "speedup_of_stance": round(ours / a["sentences_per_s"], 2),
+        }
+        report["baseline_b_own_model_unbatched_fp32"] = {
+            "sentences_per_s": round(b["sentences_per_s"], 1),
+            "speedup_of_stance": round(ours / b["sentences_per_s"], 2),
+        }
         if args.rss_docs:
             # Peak RSS on n/10 and on n articles: memory bounded by the batch shows as a ratio near 1.
             report["large_folder"] = {}
@@ -206,9 +260,13 @@ def main() -> None:
                 build_large_folder(corpus, large, n)
                 big = measure(stance + [str(large), "-o", str(work / "large.jsonl"), "--force"])
                 s_big, a_big = count_records(work / "large.jsonl")
-                report["large_folder"][str(n)] = {"articles": a_big, "sentences": s_big, "wall_s": round(big["wall_s"], 1),
-                                                  "sentences_per_s": round(s_big / big["wall_s"], 1),
-                                                  "peak_rss_mb": round(big["peak_rss_mb"], 1)}
+                report["large_folder"][str(n)] = {
+                    "articles": a_big,
+                    "sentences": s_big,
+                    "wall_s": round(big["wall_s"], 1),
+                    "sentences_per_s": round(s_big / big["wall_s"], 1),
+                    "peak_rss_mb": round(big["peak_rss_mb"], 1),
+                }
                 shutil.rmtree(large)
             small, full = report["large_folder"].values()
             report["large_folder"]["peak_rss_ratio_10x_corpus"] = round(full["peak_rss_mb"] / small["peak_rss_mb"], 2)

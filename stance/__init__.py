@@ -1,8 +1,8 @@
 """stance: sentence-level media framing, loaded-term and stance scoring for news.
 
-    import stance
-    model = stance.load()
-    doc = model.score_text("The regime crushed the protest.", targets=["regime"])
+import stance
+model = stance.load()
+doc = model.score_text("The regime crushed the protest.", targets=["regime"])
 """
 
 from __future__ import annotations

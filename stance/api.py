@@ -12,9 +12,10 @@ Records are the dicts `stance score` writes (see the README's record schema).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .documents import Document, ReadOptions, read_documents, record_document
 from .targets import Target, load_alias_file, parse_target_option
@@ -56,15 +57,18 @@ class Model:
         self.scorer = scorer
         self.read_options = read_options or ReadOptions()
 
-    def score_text(self, text: str, targets: Iterable[str | Target] | None = None, doc_id: str = "text",
-                   title: str | None = None) -> ScoredDocument:
+    def score_text(
+        self, text: str, targets: Iterable[str | Target] | None = None, doc_id: str = "text", title: str | None = None
+    ) -> ScoredDocument:
         """Score one article given as a string; `title`, when given, is sentence 0."""
         if not isinstance(text, str):
-            raise TypeError(f"expected the article text as a str, found {type(text).__name__}; "
-                            "use score_documents() for files, folders and records")
+            raise TypeError(
+                f"expected the article text as a str, found {type(text).__name__}; "
+                "use score_documents() for files, folders and records"
+            )
         record = {"id": doc_id, "text": text} | ({"title": title} if title else {})
         doc = record_document(record, doc_id, doc_id, ReadOptions())
-        (_, records), = self.scorer.score_documents([doc], _targets(targets))
+        ((_, records),) = self.scorer.score_documents([doc], _targets(targets))
         return ScoredDocument(records)
 
     def score_documents(self, items: Iterable[Any], targets: Iterable[str | Target] | None = None) -> Iterator[dict]:
@@ -86,16 +90,26 @@ class Model:
                 yield record_document(item, f"item:{i}", f"item:{i}", self.read_options)
             elif isinstance(item, (str, Path)):
                 if not Path(item).exists():
-                    raise FileNotFoundError(f"expected a file or folder to score, found no such path: {item}; "
-                                            "pass text through score_text() or a {'text': ...} dict")
+                    raise FileNotFoundError(
+                        f"expected a file or folder to score, found no such path: {item}; "
+                        "pass text through score_text() or a {'text': ...} dict"
+                    )
                 yield from read_documents([item], self.read_options)
             else:
                 raise TypeError(f"expected a dict, a path or a Document at item {i}, found {type(item).__name__}")
 
 
-def load(model: str | Path | None = None, *, device: str = "auto", precision: str = "auto",
-         threshold: float | None = None, aliases: str | Path | None = None, auto_targets: int = 5,
-         batch_size: int = 64, read_options: ReadOptions | None = None) -> Model:
+def load(
+    model: str | Path | None = None,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    threshold: float | None = None,
+    aliases: str | Path | None = None,
+    auto_targets: int = 5,
+    batch_size: int = 64,
+    read_options: ReadOptions | None = None,
+) -> Model:
     """Load a model directory (default: the shipped model, or $STANCE_MODEL) for scoring.
 
     The options are those of `stance score`: `device` auto/cpu/cuda/mps, `precision`
@@ -106,6 +120,13 @@ def load(model: str | Path | None = None, *, device: str = "auto", precision: st
     from .scoring import Scorer
 
     check_device(device)
-    scorer = Scorer(model, threshold=threshold, batch_size=batch_size, aliases=load_alias_file(aliases),
-                    auto_targets=auto_targets, device=device, precision=precision)
+    scorer = Scorer(
+        model,
+        threshold=threshold,
+        batch_size=batch_size,
+        aliases=load_alias_file(aliases),
+        auto_targets=auto_targets,
+        device=device,
+        precision=precision,
+    )
     return Model(scorer, read_options)

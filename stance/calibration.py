@@ -4,7 +4,7 @@ A leaf module: it takes numbers and a scoring function, and imports nothing else
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch.nn import functional as F

@@ -9,15 +9,18 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
 from . import __version__
 from .errors import StanceError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
-                  help="Media framing, loaded-term and stance scoring for news.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    help="Media framing, loaded-term and stance scoring for news.",
+)
 
 # Help texts are rich markup: a literal "[" is written "\\[".
 TARGET_HELP = 'Stance target: "Name" or "Name=alias1,alias2". Repeatable.'
@@ -36,8 +39,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Media framing, loaded-term and stance scoring for news."""
 
@@ -50,8 +54,9 @@ def fail(exc: Exception | str, code: int = 2) -> None:
 @app.command()
 def train(
     config: Path = typer.Argument(..., metavar="CONFIG", help="Training config YAML, e.g. configs/default.yaml."),
-    overrides: Optional[List[str]] = typer.Argument(None, metavar="[KEY=VALUE]...",
-                                                    help="Dotted overrides, e.g. training.epochs=2."),
+    overrides: list[str] | None = typer.Argument(
+        None, metavar="[KEY=VALUE]...", help="Dotted overrides, e.g. training.epochs=2."
+    ),
     output: Path = typer.Option(Path("runs/model"), "-o", "--output", metavar="DIR", help="Output directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUTPUT/checkpoint after a kill."),
 ) -> None:
@@ -101,41 +106,62 @@ def _resume_command() -> str:
 
 @app.command()
 def score(
-    paths: List[str] = typer.Argument(..., metavar="PATH...",
-                                      help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl .parquet."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
-                                          help="Write records here (.jsonl, .csv or .parquet) instead of stdout."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", metavar="FORMAT",
-                                      help="jsonl, csv or parquet (default: from the -o suffix)."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
-    target: Optional[List[str]] = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
-    targets_file: Optional[Path] = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
-    aliases: Optional[Path] = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
-    auto_targets: int = typer.Option(5, "--auto-targets", metavar="N",
-                                     help="Targets to pick per article when none are given (0: none)."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", metavar="P",
-                                              help="Framing flag threshold (default 0.5)."),
-    glob: Optional[str] = typer.Option(None, "--glob", metavar="PATTERN",
-                                       help='Only files in folders matching this pattern, e.g. "*.html".'),
+    paths: list[str] = typer.Argument(
+        ..., metavar="PATH...", help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl .parquet."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="Write records here (.jsonl, .csv or .parquet) instead of stdout."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", metavar="FORMAT", help="jsonl, csv or parquet (default: from the -o suffix)."
+    ),
+    model: Path | None = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
+    target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
+    targets_file: Path | None = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
+    aliases: Path | None = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    auto_targets: int = typer.Option(
+        5, "--auto-targets", metavar="N", help="Targets to pick per article when none are given (0: none)."
+    ),
+    threshold: float | None = typer.Option(
+        None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."
+    ),
+    glob: str | None = typer.Option(
+        None, "--glob", metavar="PATTERN", help='Only files in folders matching this pattern, e.g. "*.html".'
+    ),
     id_field: str = typer.Option("id", "--id-field", metavar="FIELD", help="JSON field holding the document id."),
-    text_field: str = typer.Option("text", "--text-field", metavar="FIELD", help="JSON field holding the article text."),
-    title_field: str = typer.Option("title", "--title-field", metavar="FIELD",
-                                    help="JSON field holding the title (scored as sentence 0)."),
+    text_field: str = typer.Option(
+        "text", "--text-field", metavar="FIELD", help="JSON field holding the article text."
+    ),
+    title_field: str = typer.Option(
+        "title", "--title-field", metavar="FIELD", help="JSON field holding the title (scored as sentence 0)."
+    ),
     batch_size: int = typer.Option(64, "--batch-size", metavar="N", help="Sentences per model batch."),
-    max_batch_tokens: int = typer.Option(4096, "--max-batch-tokens", metavar="N",
-                                         help="Padded tokens per model batch; bounds memory (raise it on a GPU)."),
+    max_batch_tokens: int = typer.Option(
+        4096,
+        "--max-batch-tokens",
+        metavar="N",
+        help="Padded tokens per model batch; bounds memory (raise it on a GPU).",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted run into the same -o file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
-    summary_json: Optional[Path] = typer.Option(None, "--summary-json", metavar="FILE",
-                                                help="Also write the closing summary (counts, flagged share, timings) as JSON."),
+    summary_json: Path | None = typer.Option(
+        None,
+        "--summary-json",
+        metavar="FILE",
+        help="Also write the closing summary (counts, flagged share, timings) as JSON.",
+    ),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
-    engine: str = typer.Option("local", "--engine", metavar="ENGINE",
-                               help="local, or ray (Ray Data; -o is then a folder of shards)."),
-    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS",
-                                              help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."),
+    engine: str = typer.Option(
+        "local", "--engine", metavar="ENGINE", help="local, or ray (Ray Data; -o is then a folder of shards)."
+    ),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", metavar="ADDRESS", help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."
+    ),
     num_actors: int = typer.Option(2, "--num-actors", metavar="N", help="Ray: scoring actors, each holding one model."),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
@@ -145,7 +171,9 @@ def score(
 
     try:
         if batch_size < 1 or max_batch_tokens < 1:
-            raise ValueError(f"expected --batch-size and --max-batch-tokens >= 1, found {batch_size} and {max_batch_tokens}")
+            raise ValueError(
+                f"expected --batch-size and --max-batch-tokens >= 1, found {batch_size} and {max_batch_tokens}"
+            )
         if engine not in ("local", "ray"):
             raise ValueError(f"expected --engine local or ray, found {engine!r}")
         if resume and output is None:
@@ -153,7 +181,9 @@ def score(
         _check_common(device, precision, threshold, paths)
         chosen = check_output(output, fmt, folder=engine == "ray")
         if output is None and (chosen != "jsonl" or engine == "ray"):
-            raise ValueError(f"expected -o/--output for --format {chosen} / --engine {engine}: only local JSONL streams to stdout")
+            raise ValueError(
+                f"expected -o/--output for --format {chosen} / --engine {engine}: only local JSONL streams to stdout"
+            )
         if output is not None and engine == "local":
             check_journal(output, resume, force)
         if summary_json is not None and not summary_json.parent.is_dir():
@@ -163,23 +193,42 @@ def score(
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
     except (StanceError, ValueError) as exc:
         fail(exc)
-    scorer_kwargs = {"model_dir": model, "threshold": threshold, "batch_size": batch_size,
-                     "max_batch_tokens": max_batch_tokens, "auto_targets": auto_targets, "device": device,
-                     "precision": precision}
+    scorer_kwargs = {
+        "model_dir": model,
+        "threshold": threshold,
+        "batch_size": batch_size,
+        "max_batch_tokens": max_batch_tokens,
+        "auto_targets": auto_targets,
+        "device": device,
+        "precision": precision,
+    }
     try:
         if engine == "ray":
             _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
         else:
-            _score_locally(paths, output, chosen, scorer_kwargs, alias_table, targets, options, resume, force,
-                           False if quiet else progress, quiet, summary_json)
+            _score_locally(
+                paths,
+                output,
+                chosen,
+                scorer_kwargs,
+                alias_table,
+                targets,
+                options,
+                resume,
+                force,
+                False if quiet else progress,
+                quiet,
+                summary_json,
+            )
     except (StanceError, ValueError) as exc:
         fail(exc)
     except KeyboardInterrupt:
         fail("interrupted before any document was scored", code=130)
 
 
-def _score_locally(paths, output, fmt, scorer_kwargs, alias_table, targets, options, resume, force, progress,
-                   quiet, summary_json) -> None:
+def _score_locally(
+    paths, output, fmt, scorer_kwargs, alias_table, targets, options, resume, force, progress, quiet, summary_json
+) -> None:
     import json
     import time
 
@@ -191,8 +240,9 @@ def _score_locally(paths, output, fmt, scorer_kwargs, alias_table, targets, opti
     started = time.perf_counter()
     scorer = Scorer(aliases=alias_table, **scorer_kwargs)
     loaded = time.perf_counter() - started
-    result = run_scoring(paths, scorer, targets, output, fmt, options, resume=resume, force=force,
-                         show_progress=progress)
+    result = run_scoring(
+        paths, scorer, targets, output, fmt, options, resume=resume, force=force, show_progress=progress
+    )
     result.timings["model_load_s"] = round(loaded, 3)
     console = Console(stderr=True, quiet=quiet)
     summary = result.summary
@@ -220,11 +270,16 @@ def _score_locally(paths, output, fmt, scorer_kwargs, alias_table, targets, opti
 def _score_on_ray(paths, output, fmt, scorer_kwargs, aliases, targets, options, ray_address, num_actors) -> None:
     from .ray_engine import score_with_ray
 
-    kwargs = scorer_kwargs | {"model_dir": str(scorer_kwargs["model_dir"]) if scorer_kwargs["model_dir"] else None,
-                              "aliases_path": str(aliases) if aliases else None}
+    kwargs = scorer_kwargs | {
+        "model_dir": str(scorer_kwargs["model_dir"]) if scorer_kwargs["model_dir"] else None,
+        "aliases_path": str(aliases) if aliases else None,
+    }
     result = score_with_ray(paths, output, kwargs, targets, options, fmt, ray_address, num_actors)
-    typer.echo(f"scored {result['documents'] - result['failed']} documents, {result['failed']} failed, "
-               f"{len(result['shards'])} shards in {output}", err=True)
+    typer.echo(
+        f"scored {result['documents'] - result['failed']} documents, {result['failed']} failed, "
+        f"{len(result['shards'])} shards in {output}",
+        err=True,
+    )
     raise typer.Exit(1 if result["failed"] else 0)
 
 
@@ -249,24 +304,33 @@ def _pick_document(path: str, options, doc_id: str | None):
             return doc
         if len(seen) < 5:
             seen.append(doc.doc_id)
-    raise ValueError(f"expected a document with id {doc_id!r} in {path}, found only others "
-                     f"({', '.join(seen)}{', ...' if len(seen) == 5 else ''})")
+    raise ValueError(
+        f"expected a document with id {doc_id!r} in {path}, found only others "
+        f"({', '.join(seen)}{', ...' if len(seen) == 5 else ''})"
+    )
 
 
 @app.command()
 def show(
-    path: str = typer.Argument(..., metavar="PATH",
-                               help="An article (.txt .md .html .json), or a folder / JSONL file with --doc."),
-    doc: Optional[str] = typer.Option(None, "--doc", metavar="ID", help="Which document, when PATH holds several."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
-    target: Optional[List[str]] = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
-    targets_file: Optional[Path] = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
-    aliases: Optional[Path] = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
-    threshold: Optional[float] = typer.Option(None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."),
+    path: str = typer.Argument(
+        ..., metavar="PATH", help="An article (.txt .md .html .json), or a folder / JSONL file with --doc."
+    ),
+    doc: str | None = typer.Option(None, "--doc", metavar="ID", help="Which document, when PATH holds several."),
+    model: Path | None = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
+    target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
+    targets_file: Path | None = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
+    aliases: Path | None = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    threshold: float | None = typer.Option(
+        None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."
+    ),
     auto_targets: int = typer.Option(5, "--auto-targets", metavar="N", help="Targets to pick when none are given."),
-    glob: Optional[str] = typer.Option(None, "--glob", metavar="PATTERN", help="Only files in folders matching this pattern."),
+    glob: str | None = typer.Option(
+        None, "--glob", metavar="PATTERN", help="Only files in folders matching this pattern."
+    ),
     id_field: str = typer.Option("id", "--id-field", metavar="FIELD", help="JSON field holding the document id."),
-    text_field: str = typer.Option("text", "--text-field", metavar="FIELD", help="JSON field holding the article text."),
+    text_field: str = typer.Option(
+        "text", "--text-field", metavar="FIELD", help="JSON field holding the article text."
+    ),
     title_field: str = typer.Option("title", "--title-field", metavar="FIELD", help="JSON field holding the title."),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
@@ -285,8 +349,14 @@ def show(
         alias_table = load_alias_file(aliases)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
         chosen = _pick_document(path, options, doc)
-        scorer = Scorer(model, threshold=threshold, aliases=alias_table, auto_targets=auto_targets,
-                        device=device, precision=precision)
+        scorer = Scorer(
+            model,
+            threshold=threshold,
+            aliases=alias_table,
+            auto_targets=auto_targets,
+            device=device,
+            precision=precision,
+        )
         records = list(scorer.score([chosen], targets))
     except (StanceError, ValueError) as exc:
         fail(exc)
@@ -298,19 +368,35 @@ def show(
 @app.command()
 def evaluate(
     model: Path = typer.Argument(..., metavar="MODEL", help="Model directory, e.g. models/default."),
-    data: List[str] = typer.Argument(..., metavar="DATA...",
-                                     help="ADAPTER:PATH\\[@SPLIT], e.g. babe:babe@validation table:mine.csv"),
-    split: str = typer.Option("all", "--split", metavar="SPLIT",
-                              help="Split for DATA without @SPLIT: all, train or validation (as in training)."),
-    columns: Optional[List[str]] = typer.Option(None, "--columns", metavar="FIELD=COLUMN,...",
-                                                help="Columns of table: files, e.g. text=sentence,framing=label."),
-    data_root: Path = typer.Option(Path("../shared/data"), "--data-root", envvar="STANCE_DATA", metavar="DIR",
-                                   help="Folder relative PATHs are looked up in."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
-                                          help="Write the metrics JSON here (default: print only)."),
+    data: list[str] = typer.Argument(
+        ..., metavar="DATA...", help="ADAPTER:PATH\\[@SPLIT], e.g. babe:babe@validation table:mine.csv"
+    ),
+    split: str = typer.Option(
+        "all",
+        "--split",
+        metavar="SPLIT",
+        help="Split for DATA without @SPLIT: all, train or validation (as in training).",
+    ),
+    columns: list[str] | None = typer.Option(
+        None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."
+    ),
+    data_root: Path = typer.Option(
+        Path("../shared/data"),
+        "--data-root",
+        envvar="STANCE_DATA",
+        metavar="DIR",
+        help="Folder relative PATHs are looked up in.",
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="FILE", help="Write the metrics JSON here (default: print only)."
+    ),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
-    precision: str = typer.Option("fp32", "--precision", metavar="PRECISION",
-                                  help="fp32 (default), or int8 / bf16 / fp16 to measure what they cost."),
+    precision: str = typer.Option(
+        "fp32",
+        "--precision",
+        metavar="PRECISION",
+        help="fp32 (default), or int8 / bf16 / fp16 to measure what they cost.",
+    ),
 ) -> None:
     """Per-head metrics: macro-F1, per-class P/R/F1, confusion matrix, span F1, calibration error."""
     import json
@@ -338,12 +424,18 @@ def evaluate(
         for spec in data:
             examples = load_eval_examples(spec, data_root, split, config, columns=mapping)
             with runtime.autocast():
-                results[spec] = evaluate_examples(loaded, tokenizer, examples, int(config["max_length"]),
-                                                  device=runtime.device)
+                results[spec] = evaluate_examples(
+                    loaded, tokenizer, examples, int(config["max_length"]), device=runtime.device
+                )
     except (StanceError, ValueError) as exc:
         fail(exc)
-    report = {"model": str(model), "precision": runtime.precision, "device": str(runtime.device), "results": results,
-              "headline": {s: headline({"": r}) for s, r in results.items()}}
+    report = {
+        "model": str(model),
+        "precision": runtime.precision,
+        "device": str(runtime.device),
+        "results": results,
+        "headline": {s: headline({"": r}) for s, r in results.items()},
+    }
     console = Console()
     for spec, metrics in results.items():
         render_metrics(console, spec, metrics)

@@ -90,8 +90,7 @@ class TrainConfig(Section):
 def parse_override(item: str) -> tuple[list[str], Any]:
     if "=" not in item:
         raise ConfigError(
-            f"expected an override of the form section.key=value, found {item!r}; "
-            "for example training.epochs=2"
+            f"expected an override of the form section.key=value, found {item!r}; for example training.epochs=2"
         )
     key, raw = item.split("=", 1)
     return key.strip().lstrip("-").split("."), yaml.safe_load(raw)
@@ -124,9 +123,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(
             f"invalid config {path}: {problems}. Fix the key or value; every allowed key is "
             "listed with a comment in configs/default.yaml"

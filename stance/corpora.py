@@ -10,8 +10,8 @@ import ast
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .alignment import align_words, cut_spans_into_sentence, merge_spans, strip_span
 from .errors import DataError
@@ -170,7 +170,9 @@ def load_newsmtsc(path: Path, **_: object) -> list[Example]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{file}:{line_no}: expected a JSON object per line, found invalid JSON ({exc})") from None
+                raise DataError(
+                    f"{file}:{line_no}: expected a JSON object per line, found invalid JSON ({exc})"
+                ) from None
             text = row["sentence_normalized"]
             targets = [
                 TargetLabel(t["from"], t["to"], NEWSMTSC_POLARITY[float(t["polarity"])])

@@ -21,7 +21,7 @@ class Splits:
     train: list[Example] = field(default_factory=list)
     validation: list[Example] = field(default_factory=list)
     test: list[Example] = field(default_factory=list)
-    corpora: list["CorpusSplit"] = field(default_factory=list)  # the same examples, per dataset
+    corpora: list[CorpusSplit] = field(default_factory=list)  # the same examples, per dataset
 
 
 def resolve_path(root: Path, path: str) -> Path:
@@ -112,13 +112,20 @@ def config_of_model(model_config: dict, root: Path) -> TrainConfig:
     """The data part of the training config a model was trained with, as saved in its config.json."""
     training = model_config.get("training") or {}
     if not training.get("datasets"):
-        raise DataError("expected the model's config.json to record its training datasets, found none; "
-                        "evaluate on DATA or DATA@all instead of @train / @validation")
-    return TrainConfig.model_validate({
-        "data": {"root": str(root), "validation_fraction": training.get("validation_fraction", 0.15),
-                 "datasets": training["datasets"]},
-        "training": {"seed": training.get("seed", 13)},
-    })
+        raise DataError(
+            "expected the model's config.json to record its training datasets, found none; "
+            "evaluate on DATA or DATA@all instead of @train / @validation"
+        )
+    return TrainConfig.model_validate(
+        {
+            "data": {
+                "root": str(root),
+                "validation_fraction": training.get("validation_fraction", 0.15),
+                "datasets": training["datasets"],
+            },
+            "training": {"seed": training.get("seed", 13)},
+        }
+    )
 
 
 def model_split(model_config: dict, root: Path, adapter: str, path: str, split: str) -> list[Example]:
@@ -129,5 +136,7 @@ def model_split(model_config: dict, root: Path, adapter: str, path: str, split: 
         if corpus.spec.adapter == adapter and corpus.spec.path == path:
             return getattr(corpus, split)
     known = ", ".join(f"{d.adapter}:{d.path}" for d in config.data.datasets)
-    raise DataError(f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "
-                    f"found it not; use {adapter}:{path}@all to evaluate on all of it")
+    raise DataError(
+        f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "
+        f"found it not; use {adapter}:{path}@all to evaluate on all of it"
+    )

@@ -18,12 +18,16 @@ def check_device(device: str) -> str:
 
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"expected a CUDA GPU for --device {device}, found none on this machine "
-                             "(or a CPU-only torch build); use --device cpu or auto")
+            raise ValueError(
+                f"expected a CUDA GPU for --device {device}, found none on this machine "
+                "(or a CPU-only torch build); use --device cpu or auto"
+            )
         index = int(device.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
-            raise ValueError(f"expected --device {device} to name one of the {torch.cuda.device_count()} GPUs "
-                             f"here (cuda:0 to cuda:{torch.cuda.device_count() - 1}), found no such GPU")
+            raise ValueError(
+                f"expected --device {device} to name one of the {torch.cuda.device_count()} GPUs "
+                f"here (cuda:0 to cuda:{torch.cuda.device_count() - 1}), found no such GPU"
+            )
     if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
         raise ValueError("expected an Apple GPU for --device mps, found none; use --device cpu or auto")
     return device

@@ -6,7 +6,8 @@ With one process every function here is a no-op, so the training loop reads the 
 from __future__ import annotations
 
 import os
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist

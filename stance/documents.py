@@ -12,9 +12,10 @@ import codecs
 import fnmatch
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -55,7 +56,9 @@ def decode_bytes(data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
     if b"\x00" in data[:8192]:
-        raise ValueError("expected text, found binary data (NUL bytes); pass text, HTML, JSON(L) files or folders of them")
+        raise ValueError(
+            "expected text, found binary data (NUL bytes); pass text, HTML, JSON(L) files or folders of them"
+        )
     for encoding in ("utf-8", "cp1252"):  # cp1252 is by far the commonest legacy encoding of English news
         try:
             return data.decode(encoding)
@@ -115,9 +118,12 @@ def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
     if suffix in HTML_SUFFIXES:
         try:
             title, body = html_to_text(text)
-        except Exception as exc:  # noqa: BLE001 - one page the extractor chokes on must not end a folder's run
-            yield Document(doc_id=path.stem, path=str(path),
-                           error=f"expected HTML the extractor can read, found it failing ({type(exc).__name__}: {exc})")
+        except Exception as exc:
+            yield Document(
+                doc_id=path.stem,
+                path=str(path),
+                error=f"expected HTML the extractor can read, found it failing ({type(exc).__name__}: {exc})",
+            )
             return
         yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body)))
     elif suffix in JSON_SUFFIXES:
@@ -135,22 +141,28 @@ def _json_documents(text: str, path: Path, options: ReadOptions) -> Iterator[Doc
     records = data if isinstance(data, list) else [data]
     for i, record in enumerate(records):
         where = str(path) if len(records) == 1 and not isinstance(data, list) else f"{path}:{i}"
-        yield record_document(record, where, default_id=path.stem if where == str(path) else f"{path.stem}:{i}",
-                              options=options)
+        yield record_document(
+            record, where, default_id=path.stem if where == str(path) else f"{path.stem}:{i}", options=options
+        )
 
 
 def record_document(record: Any, where: str, default_id: str, options: ReadOptions) -> Document:
     if not isinstance(record, dict) or not isinstance(record.get(options.text_field), str):
         return Document(
-            doc_id=default_id, path=where,
+            doc_id=default_id,
+            path=where,
             error=f'expected a JSON object with a string "{options.text_field}" field, found '
-                  f"{type(record).__name__ if not isinstance(record, dict) else sorted(record)}; "
-                  "use --text-field to name the field that holds the article text",
+            f"{type(record).__name__ if not isinstance(record, dict) else sorted(record)}; "
+            "use --text-field to name the field that holds the article text",
         )
     doc_id = str(record[options.id_field]) if record.get(options.id_field) is not None else default_id
     targets = record.get(options.targets_field) or []
     if not isinstance(targets, list):
-        return Document(doc_id=doc_id, path=where, error=f'expected "{options.targets_field}" to be a list, found {type(targets).__name__}')
+        return Document(
+            doc_id=doc_id,
+            path=where,
+            error=f'expected "{options.targets_field}" to be a list, found {type(targets).__name__}',
+        )
     title = record.get(options.title_field) if isinstance(record.get(options.title_field), str) else None
     text = with_title(title, record[options.text_field])
     if title and text != record[options.text_field]:
@@ -174,7 +186,9 @@ def _jsonl_lines(lines: Iterable[bytes], path: Path, options: ReadOptions) -> It
         try:
             record = json.loads(decode_bytes(raw))
         except (json.JSONDecodeError, ValueError) as exc:
-            yield Document(doc_id=f"{path.stem}:{line_no}", path=where, error=f"expected a JSON object, found invalid JSON ({exc})")
+            yield Document(
+                doc_id=f"{path.stem}:{line_no}", path=where, error=f"expected a JSON object, found invalid JSON ({exc})"
+            )
             continue
         yield record_document(record, where, default_id=f"{path.stem}:{line_no}", options=options)
 
@@ -197,8 +211,10 @@ def read_parquet_file(path: Path, options: ReadOptions) -> Iterator[Document]:
 
         table = pq.ParquetFile(str(path))
         batches = table.iter_batches(batch_size=1024)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file becomes an error record
-        yield Document(doc_id=path.stem, path=str(path), error=f"expected a Parquet file, found an unreadable one ({exc})")
+    except Exception as exc:
+        yield Document(
+            doc_id=path.stem, path=str(path), error=f"expected a Parquet file, found an unreadable one ({exc})"
+        )
         return
     row = 0
     for batch in batches:
@@ -219,8 +235,12 @@ def read_stdin(options: ReadOptions) -> Iterator[Document]:
             yield Document(doc_id="stdin", path=STDIN, error=str(exc))
 
 
-def expand_paths(inputs: Iterable[str | Path], glob: str | None = None, skipped: list[Path] | None = None,
-                 exclude: frozenset[str] = frozenset()) -> list[Path]:
+def expand_paths(
+    inputs: Iterable[str | Path],
+    glob: str | None = None,
+    skipped: list[Path] | None = None,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Path]:
     """Files as given; folders expanded recursively to readable files (matching `glob`), sorted.
 
     Files in folders that have no readable suffix are appended to `skipped`, so a run can say
@@ -272,7 +292,7 @@ def count_documents(inputs: Iterable[str | Path], options: ReadOptions | None = 
                 total += pq.ParquetFile(str(path)).metadata.num_rows
             else:
                 total += 1  # a JSON list counts as one until read: the bar's total is then a floor
-        except Exception:  # noqa: BLE001 - an unreadable file is one (error) document
+        except Exception:
             total += 1
     return total
 
@@ -283,8 +303,9 @@ def _count_jsonl_records(path: Path) -> int:
         return sum(1 for line in fh if line.strip())
 
 
-def read_documents(inputs: Iterable[str | Path], options: ReadOptions | None = None,
-                   skipped: list[Path] | None = None) -> Iterator[Document]:
+def read_documents(
+    inputs: Iterable[str | Path], options: ReadOptions | None = None, skipped: list[Path] | None = None
+) -> Iterator[Document]:
     """Documents of every input in order; folders' unreadable files go to `skipped`."""
     options = options or ReadOptions()
     inputs = list(inputs)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .calibration import fit_temperature, fit_threshold
 from .errors import DataError
@@ -59,8 +59,9 @@ def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePredictio
     return classification_report(gold, pred, STANCE_LABELS)
 
 
-def evaluate_examples(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64,
-                      device="cpu") -> dict:
+def evaluate_examples(
+    model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64, device="cpu"
+) -> dict:
     """Metrics for every head that `examples` carry labels for."""
     encoded = encode_examples(tokenizer, examples, max_length)
     preds = predict(model, encoded, tokenizer.pad_token_id, batch_size, device)
@@ -81,7 +82,9 @@ def metrics_for(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction],
 Predictions = dict[str, tuple[list[Encoded], list[SentencePrediction]]]
 
 
-def predict_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> Predictions:
+def predict_by_source(
+    model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64
+) -> Predictions:
     by_source: dict[str, list[Example]] = defaultdict(list)
     for ex in examples:
         by_source[ex.source].append(ex)
@@ -131,6 +134,7 @@ def tune_loaded_threshold(per_source: list[tuple[list, list]]) -> float:
     `per_source` holds (encoded, predictions) of each validation corpus with loaded-term labels;
     the predictions are computed once and only re-decoded per threshold.
     """
+
     def score(threshold: float) -> float:
         values = []
         for encoded, preds in per_source:
@@ -150,7 +154,9 @@ def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool =
     """Selection score, headline numbers and full metrics per corpus; with `tune_threshold`, the
     loaded-term threshold is tuned on these examples first (as calibration will at the end)."""
     predictions = predict_by_source(model, tokenizer, examples, max_length)
-    threshold = tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
+    threshold = (
+        tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
+    )
     metrics = {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
     return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
 
@@ -158,8 +164,12 @@ def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool =
 def calibrate(model, tokenizer, examples: list, max_length: int) -> None:
     """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split)."""
     predictions = predict_by_source(model, tokenizer, examples, max_length)
-    pairs = [(e.framing, p.framing_logit) for enc, preds in predictions.values() for e, p in zip(enc, preds)
-             if e.framing is not None]
+    pairs = [
+        (e.framing, p.framing_logit)
+        for enc, preds in predictions.values()
+        for e, p in zip(enc, preds)
+        if e.framing is not None
+    ]
     model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
     model.loaded_threshold.fill_(tune_loaded_threshold(_with_loaded_labels(predictions)))
 
@@ -178,8 +188,10 @@ def precision_costs(model, tokenizer, examples: list, max_length: int, reference
         variant = runtime.prepare(model)
         with runtime.autocast():
             _, numbers, _ = validate(variant, tokenizer, examples, max_length, tune_threshold=False)
-        out[f"{name}_cost"] = {"headline": numbers,
-                               "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
+        out[f"{name}_cost"] = {
+            "headline": numbers,
+            "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers},
+        }
     return out
 
 
@@ -187,17 +199,16 @@ def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
     """`ADAPTER:PATH[@SPLIT]`, e.g. `babe:babe@validation` or `table:mine.csv`."""
     adapter, sep, rest = spec.partition(":")
     if not sep or not rest:
-        raise DataError(
-            f"expected ADAPTER:PATH[@SPLIT] such as babe:babe@validation or table:my.csv, found {spec!r}"
-        )
+        raise DataError(f"expected ADAPTER:PATH[@SPLIT] such as babe:babe@validation or table:my.csv, found {spec!r}")
     path, _, split = rest.partition("@")
     if split and split not in ("all", "train", "validation", "test"):
         raise DataError(f"expected the split after @ to be all, train, validation or test, found {split!r}")
     return adapter, path, split or None
 
 
-def load_eval_examples(spec: str, root: Path, default_split: str, model_config: dict,
-                       columns: dict[str, str] | None = None) -> list[Example]:
+def load_eval_examples(
+    spec: str, root: Path, default_split: str, model_config: dict, columns: dict[str, str] | None = None
+) -> list[Example]:
     """Examples of one data spec. `@train`, `@validation` and `@test` are the model's own splits, made by
     the same function that training used (`data.split_corpora`); `@all` (or no split) is the whole file.
     `columns` maps fields to the columns of a `table:` file."""

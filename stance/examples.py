@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .features import Encoded, mention_tokens, tokenize, word_tags_for_spans
 from .labels import LOADED_CATEGORIES, STANCE_LABELS, STANCE_TO_ID
@@ -83,9 +83,7 @@ def in_validation(group: str, fraction: float, seed: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < fraction
 
 
-def split_examples(
-    examples: list[Example], fraction: float, seed: int
-) -> tuple[list[Example], list[Example]]:
+def split_examples(examples: list[Example], fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
     train, val = [], []
     for ex in examples:
         (val if in_validation(ex.group, fraction, seed) else train).append(ex)

@@ -37,7 +37,11 @@ class _Embeddings(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(input_ids.shape[1], device=input_ids.device)
-        x = self.word_embeddings(input_ids) + self.position_embeddings(positions)[None] + self.token_type_embeddings.weight[0]
+        x = (
+            self.word_embeddings(input_ids)
+            + self.position_embeddings(positions)[None]
+            + self.token_type_embeddings.weight[0]
+        )
         return self.LayerNorm(x)
 
 
@@ -128,7 +132,7 @@ def base_embeddings(model_dir: str | Path) -> dict[str, torch.Tensor]:
     path = Path(model_dir) / "model.safetensors"
     out = {}
     with safe_open(str(path), "pt") as fh:
-        for key in fh.keys():
+        for key in fh.keys():  # noqa: SIM118 - safe_open is not a dict
             name = key.split("embeddings.", 1)[-1] if "embeddings." in key else None
             if name and not name.startswith("position_ids"):
                 out[name] = fh.get_tensor(key)
@@ -148,8 +152,14 @@ class FastTokenizer:
         self.pad_token_id = self.tokenizer.token_to_id(pad if isinstance(pad, str) else pad["content"])
         self._length = None
 
-    def __call__(self, texts, truncation: bool = True, max_length: int = 512, return_offsets_mapping: bool = True,
-                 add_special_tokens: bool = True) -> "_Batch":
+    def __call__(
+        self,
+        texts,
+        truncation: bool = True,
+        max_length: int = 512,
+        return_offsets_mapping: bool = True,
+        add_special_tokens: bool = True,
+    ) -> _Batch:
         if self._length != max_length:
             self.tokenizer.enable_truncation(max_length)
             self._length = max_length
@@ -170,4 +180,3 @@ def load_fast(model_dir: Path, config: dict[str, Any]) -> tuple[BertEncoder, Fas
     if not supports(config["encoder_config"]) or not (model_dir / "tokenizer.json").exists():
         return None
     return BertEncoder(config["encoder_config"]), FastTokenizer(model_dir)
-

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import torch
 
@@ -25,7 +25,9 @@ class SentencePrediction:
 MAX_BATCH_TOKENS = 4096
 
 
-def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = MAX_BATCH_TOKENS) -> list[list[int]]:
+def length_batches(
+    lengths: Sequence[int], batch_size: int, max_tokens: int | None = MAX_BATCH_TOKENS
+) -> list[list[int]]:
     """Indices grouped into batches of similar length, which keeps padding (wasted compute) low.
 
     A batch holds at most `batch_size` sentences and at most `max_tokens` padded tokens (never
@@ -45,9 +47,15 @@ def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | No
 
 
 @torch.inference_mode()
-def predict(model, encoded: Sequence[Encoded], pad_id: int, batch_size: int = 64,
-            device: torch.device | str = "cpu", max_tokens: int | None = MAX_BATCH_TOKENS,
-            on_batch: Callable[[int], None] | None = None) -> list[SentencePrediction]:
+def predict(
+    model,
+    encoded: Sequence[Encoded],
+    pad_id: int,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    max_tokens: int | None = MAX_BATCH_TOKENS,
+    on_batch: Callable[[int], None] | None = None,
+) -> list[SentencePrediction]:
     """Predictions in the order of `encoded`; `on_batch(n)` is told after each batch of n sentences."""
     model.eval()
     temperature = float(model.framing_temperature)
@@ -105,13 +113,19 @@ def word_tag(probs: Sequence[float], threshold: float) -> str:
 
 def _joined(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
     """Are two adjacent words parts of one hyphenated compound ("so" "-" "called")?"""
-    return left[1] == right[0] and (text[left[1] - 1] == "-" or text[right[0]] == "-") and (
-        right[1] - right[0] > 1 or text[right[0]] != "-" or (right[1] < len(text) and not text[right[1]].isspace())
+    return (
+        left[1] == right[0]
+        and (text[left[1] - 1] == "-" or text[right[0]] == "-")
+        and (
+            right[1] - right[0] > 1 or text[right[0]] != "-" or (right[1] < len(text) and not text[right[1]].isspace())
+        )
     )
 
 
 def decode_spans(
-    word_spans: Sequence[tuple[int, int]], word_tag_probs: Sequence[Sequence[float]], threshold: float = 0.5,
+    word_spans: Sequence[tuple[int, int]],
+    word_tag_probs: Sequence[Sequence[float]],
+    threshold: float = 0.5,
     text: str | None = None,
 ) -> list[DecodedSpan]:
     """BIO decoding of thresholded word tags; an I- without a matching B- opens a span.
@@ -128,7 +142,12 @@ def decode_spans(
         return text is not None and not any(c.isalnum() for c in text[word_spans[w][0] : word_spans[w][1]])
 
     def close() -> None:
-        while current and text is not None and current[0] > 0 and _joined(text, word_spans[current[0] - 1], word_spans[current[0]]):
+        while (
+            current
+            and text is not None
+            and current[0] > 0
+            and _joined(text, word_spans[current[0] - 1], word_spans[current[0]])
+        ):
             current.insert(0, current[0] - 1)  # a span starting mid-compound takes the whole compound
         while current and is_punct(current[-1]):
             current.pop()
@@ -162,12 +181,102 @@ def decode_spans(
 
 
 # Words that carry no slant on their own: a term made only of these ("a", "this", "of the") is noise.
-FUNCTION_WORDS = frozenset("""
-a an the this that these those it its he she they them his her their we us our you your i me my
-of to in on at by for from with as into onto over under about than then and or but nor so yet if
-is are was were be been being am do does did has have had will would shall should can could may might must
-not no there here which who whom whose what when where why how all any some such own same very just
-""".split())
+FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "its",
+        "he",
+        "she",
+        "they",
+        "them",
+        "his",
+        "her",
+        "their",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "as",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "about",
+        "than",
+        "then",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "so",
+        "yet",
+        "if",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "not",
+        "no",
+        "there",
+        "here",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "when",
+        "where",
+        "why",
+        "how",
+        "all",
+        "any",
+        "some",
+        "such",
+        "own",
+        "same",
+        "very",
+        "just",
+    ]
+)
 
 
 def _core(text: str, start: int, end: int) -> tuple[int, int]:
@@ -220,8 +329,12 @@ def _only_function_words(text: str) -> bool:
     return all(w in FUNCTION_WORDS for w in words if w)
 
 
-def _whole_words(spans: list[DecodedSpan], word_spans: Sequence[tuple[int, int]],
-                 word_tag_probs: Sequence[Sequence[float]], text: str) -> list[DecodedSpan]:
+def _whole_words(
+    spans: list[DecodedSpan],
+    word_spans: Sequence[tuple[int, int]],
+    word_tag_probs: Sequence[Sequence[float]],
+    text: str,
+) -> list[DecodedSpan]:
     """Spans snapped to whole words, function-word-only spans dropped, overlaps merged, scores
     re-taken over the tagger's words inside each final span."""
     out: list[DecodedSpan] = []
@@ -235,13 +348,15 @@ def _whole_words(spans: list[DecodedSpan], word_spans: Sequence[tuple[int, int]]
             start, end = previous.start, max(end, previous.end)
             span = previous if previous.score >= span.score else span
         b, i = TAG_TO_ID[f"B-{span.category}"], TAG_TO_ID[f"I-{span.category}"]
-        inside = [w for w, (s, e) in enumerate(word_spans)
-                  if s >= start and e <= end and any(c.isalnum() for c in text[s:e])]
-        score = (sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in inside) / len(inside)) if inside else span.score
+        inside = [
+            w for w, (s, e) in enumerate(word_spans) if s >= start and e <= end and any(c.isalnum() for c in text[s:e])
+        ]
+        score = (
+            (sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in inside) / len(inside)) if inside else span.score
+        )
         out.append(DecodedSpan(start, end, span.category, min(1.0, score)))
     return out
 
 
 def stance_label(probs: Sequence[float]) -> str:
     return STANCE_LABELS[max(range(len(probs)), key=probs.__getitem__)]
-

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable
 
 from .documents import ReadOptions, count_documents, read_documents
 from .output import Journal, doc_key, journal_path
@@ -47,9 +47,17 @@ def _progress(enabled: bool):
     )
 
     return Progress(
-        SpinnerColumn(), TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("documents"),
-        TextColumn("{task.fields[rate]:.1f} docs/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False,
+        SpinnerColumn(),
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("documents"),
+        TextColumn("{task.fields[rate]:.1f} docs/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
     )
 
 
@@ -98,8 +106,11 @@ def run_scoring(
             def moved(fraction: float, in_chunk: int) -> None:
                 # A chunk's documents come out together when its last batch is done; between
                 # batches the bar moves by the share of the chunk's sentences already scored.
-                progress.update(task, completed=resumed + scored + fraction * in_chunk,
-                                rate=scored / max(1e-9, time.perf_counter() - started))
+                progress.update(
+                    task,
+                    completed=resumed + scored + fraction * in_chunk,
+                    rate=scored / max(1e-9, time.perf_counter() - started),
+                )
 
             for _, records in scorer.score_documents(pending(), targets, on_progress=moved if show else None):
                 if journal:
@@ -110,8 +121,9 @@ def run_scoring(
                 for r in records:
                     summary.add(r)
                 scored += 1
-                progress.update(task, completed=resumed + scored,
-                                rate=scored / max(1e-9, time.perf_counter() - started))
+                progress.update(
+                    task, completed=resumed + scored, rate=scored / max(1e-9, time.perf_counter() - started)
+                )
     except KeyboardInterrupt:
         interrupted = True
     for path in skipped_files:
@@ -124,6 +136,9 @@ def run_scoring(
     finally:
         if journal:
             journal.close()
-    timings = {"total_s": round(time.perf_counter() - started, 3), "scoring_s": round(scoring_done - started, 3),
-               "documents_scored_in_this_run": scored}
+    timings = {
+        "total_s": round(time.perf_counter() - started, 3),
+        "scoring_s": round(scoring_done - started, 3),
+        "documents_scored_in_this_run": scored,
+    }
     return RunResult(summary, final, resumed, interrupted, journal.path if journal else None, timings)

@@ -33,4 +33,3 @@ def begin_tag(category: str) -> int:
 
 def inside_tag(category: str) -> int:
     return TAG_TO_ID[f"I-{category}"]
-

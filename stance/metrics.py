@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
@@ -21,7 +21,10 @@ def classification_report(gold: Sequence[int], pred: Sequence[int], labels: list
             name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
             for i, name in enumerate(labels)
         },
-        "confusion_matrix": {"labels": labels, "rows_gold_cols_pred": confusion_matrix(gold, pred, labels=ids).tolist()},
+        "confusion_matrix": {
+            "labels": labels,
+            "rows_gold_cols_pred": confusion_matrix(gold, pred, labels=ids).tolist(),
+        },
     }
 
 
@@ -56,6 +59,7 @@ def span_f1(gold: Sequence[Spans], pred: Sequence[Spans], match_category: bool =
     Overlap: a predicted span is correct if it overlaps any gold span, and a gold span
     is found if any predicted span overlaps it (the lenient measure of the PTC literature).
     """
+
     def same(a, b) -> bool:
         return not match_category or a[2] == b[2]
 
@@ -66,8 +70,12 @@ def span_f1(gold: Sequence[Spans], pred: Sequence[Spans], match_category: bool =
         gold_set = {(s, e, c if match_category else "") for s, e, c in g}
         pred_set = {(s, e, c if match_category else "") for s, e, c in p}
         exact_p += len(pred_set & gold_set)
-        over_p += sum(any(ps < ge and gs < pe and same(x, y) for y in g for gs, ge in [y[:2]]) for x in p for ps, pe in [x[:2]])
-        over_g += sum(any(ps < ge and gs < pe and same(x, y) for x in p for ps, pe in [x[:2]]) for y in g for gs, ge in [y[:2]])
+        over_p += sum(
+            any(ps < ge and gs < pe and same(x, y) for y in g for gs, ge in [y[:2]]) for x in p for ps, pe in [x[:2]]
+        )
+        over_g += sum(
+            any(ps < ge and gs < pe and same(x, y) for x in p for ps, pe in [x[:2]]) for y in g for gs, ge in [y[:2]]
+        )
     exact_g = exact_p
     return {"exact": _f1(exact_p, n_pred, exact_g, n_gold), "overlap": _f1(over_p, n_pred, over_g, n_gold)}
 

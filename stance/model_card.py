@@ -34,7 +34,9 @@ def _delta_table(int8: dict[str, float], bf16: dict[str, float]) -> str:
     if not int8:
         return "(not measured)"
     rows = ["| metric | int8 | bf16 |", "|---|---|---|"]
-    rows += [f"| {k} | {v:+.4f} | {f'{bf16[k]:+.4f}' if k in bf16 else 'not measured'} |" for k, v in sorted(int8.items())]
+    rows += [
+        f"| {k} | {v:+.4f} | {f'{bf16[k]:+.4f}' if k in bf16 else 'not measured'} |" for k, v in sorted(int8.items())
+    ]
     return "\n".join(rows)
 
 
@@ -43,16 +45,16 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
     data_lines = "\n".join(f"- {LICENCES.get(s, s + ': user-supplied data')}" for s in sources)
     test = metrics.get("test", {}).get("headline", {})
     test_part = (
-        "\n## Held-out test files (never used for training or model selection)\n\n"
-        + _table(test) + "\n"
-        if test else ""
+        "\n## Held-out test files (never used for training or model selection)\n\n" + _table(test) + "\n"
+        if test
+        else ""
     )
     text = f"""# stance model
 
 A multi-task news-sentence model: editorial **framing** probability, **loaded terms**
 (BIO tagging: loaded language, name-calling / labelling) and **stance** (against / neutral /
 favor) toward each target mention. Base encoder: `{config.model.base_model}`; weights stored in
-{config.model.save_dtype}{'; embeddings are reloaded from the base package' if config.model.freeze_embeddings else ''}.
+{config.model.save_dtype}{"; embeddings are reloaded from the base package" if config.model.freeze_embeddings else ""}.
 
 ## Intended use
 Research and newsroom analysis of news text in English: finding sentences that read as the outlet's
@@ -66,22 +68,22 @@ Duplicates across corpora (MBIC is BABE SG1) are removed before splitting; valid
 drawn by group (sentence for BABE, article for PTC and NewsMTSC) with seed {config.training.seed}.
 
 ## Metrics on the validation splits
-{_table(metrics.get('validation', {}).get('headline', {}))}
+{_table(metrics.get("validation", {}).get("headline", {}))}
 {test_part}
-Framing scores are temperature-scaled on the validation split (T = {metrics.get('framing_temperature', 1.0):.3f});
+Framing scores are temperature-scaled on the validation split (T = {metrics.get("framing_temperature", 1.0):.3f});
 `*_ece` is the expected calibration error (10 bins). Loaded terms are tagged when P(loaded) >=
-{metrics.get('loaded_threshold', 0.5):.2f}, a threshold tuned on the validation split.
+{metrics.get("loaded_threshold", 0.5):.2f}, a threshold tuned on the validation split.
 
 ## Size and precision
-Stored weights: {config.model.save_dtype}{', without the embeddings (reloaded from the base package, which the loader verifies by checksum)' if config.model.freeze_embeddings else ''}.
+Stored weights: {config.model.save_dtype}{", without the embeddings (reloaded from the base package, which the loader verifies by checksum)" if config.model.freeze_embeddings else ""}.
 Exporting to {config.model.save_dtype} changed the headline metrics by at most
-{max((abs(v) for v in metrics.get('export_cost', {}).get('delta', {}).values()), default=0.0):.4f}.
+{max((abs(v) for v in metrics.get("export_cost", {}).get("delta", {}).values()), default=0.0):.4f}.
 
 CPU scoring (`--precision auto`) runs bf16 autocast on CPUs with native bf16 (AVX512-BF16, AMX) and
 dynamic int8 elsewhere (query/key/value and FFN up-projections only). Their cost on the validation
 splits, minus float32:
 
-{_delta_table(metrics.get('int8_cost', {}).get('delta', {}), metrics.get('bf16_cost', {}).get('delta', {}))}
+{_delta_table(metrics.get("int8_cost", {}).get("delta", {}), metrics.get("bf16_cost", {}).get("delta", {}))}
 
 ## Known limits
 - English news only; sentences longer than {config.model.max_length} tokens are truncated.

@@ -101,7 +101,9 @@ class StanceModel(nn.Module):
                 "loaded_terms": nn.Linear(hidden, len(HEAD_LABELS["loaded_terms"])),
                 # Stance sees the sentence and the mention: [sentence; mention; sentence * mention].
                 "stance": nn.Sequential(
-                    nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout),
+                    nn.Linear(3 * hidden, hidden),
+                    nn.GELU(),
+                    nn.Dropout(dropout),
                     nn.Linear(hidden, len(HEAD_LABELS["stance"])),
                 ),
             }

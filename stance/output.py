@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import InputError
 
@@ -21,8 +21,22 @@ FORMATS = ("jsonl", "csv", "parquet")
 CLOSING_RECORDS = ("summary", "error")
 # Columns of the flat (CSV / Parquet) form: nested objects become prefixed columns or JSON text.
 FLAT_COLUMNS = [
-    "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
-    "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
+    "record",
+    "doc_id",
+    "path",
+    "sentence_index",
+    "start",
+    "end",
+    "text",
+    "voice_label",
+    "voice_source",
+    "framing_score",
+    "framing_flag",
+    "loaded_terms",
+    "stance",
+    "sentences",
+    "framing_index",
+    "error",
 ]
 INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
 
@@ -52,22 +66,30 @@ def check_output(path: Path | None, requested: str | None, folder: bool = False)
         return fmt
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise InputError(f"expected the folder {parent} for -o {path} to exist, found no such folder; "
-                         f"create it first (mkdir -p {parent})")
+        raise InputError(
+            f"expected the folder {parent} for -o {path} to exist, found no such folder; "
+            f"create it first (mkdir -p {parent})"
+        )
     if folder:
         if path.exists() and not path.is_dir():
             raise InputError(f"expected -o to be a folder of shards for --engine ray, found a file at {path}")
         return fmt
     if path.is_dir():
-        raise InputError(f"expected -o to name an output file, found the folder {path} (--force never replaces "
-                         f"a folder); name a file such as {path / ('scores.' + fmt)}")
+        raise InputError(
+            f"expected -o to name an output file, found the folder {path} (--force never replaces "
+            f"a folder); name a file such as {path / ('scores.' + fmt)}"
+        )
     suffix = path.suffix.lower()
     if suffix not in SUFFIX_FORMATS:
-        raise InputError(f"expected -o to end in .jsonl, .csv or .parquet, found {path.name!r}; "
-                         "rename the file so that tools reading it know its format")
+        raise InputError(
+            f"expected -o to end in .jsonl, .csv or .parquet, found {path.name!r}; "
+            "rename the file so that tools reading it know its format"
+        )
     if SUFFIX_FORMATS[suffix] != fmt:
-        raise InputError(f"expected -o to end in .{fmt} for --format {fmt}, found {path.name!r}; "
-                         f"rename it or drop --format (the suffix then decides)")
+        raise InputError(
+            f"expected -o to end in .{fmt} for --format {fmt}, found {path.name!r}; "
+            f"rename it or drop --format (the suffix then decides)"
+        )
     return fmt
 
 
@@ -80,15 +102,23 @@ def check_journal(output: Path, resume: bool, force: bool) -> None:
     if output.exists() and not force and not resume:
         raise InputError(f"expected a new output file, found {output} already there; pass --force to overwrite")
     if journal_path(output).exists() and not force and not resume:
-        raise InputError(f"found an unfinished run's journal {journal_path(output)}; pass --resume to finish it "
-                         "or --force to start over")
+        raise InputError(
+            f"found an unfinished run's journal {journal_path(output)}; pass --resume to finish it "
+            "or --force to start over"
+        )
 
 
 class Journal:
     """The append-only JSONL file a run writes to before it is finalised."""
 
-    def __init__(self, output: Path, fmt: str, resume: bool = False, force: bool = False,
-                 on_recovered: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        output: Path,
+        fmt: str,
+        resume: bool = False,
+        force: bool = False,
+        on_recovered: Callable[[dict], None] | None = None,
+    ) -> None:
         """`on_recovered` receives the closing record of every document kept from an earlier run,
         so a resumed run's summary covers the whole corpus."""
         self.output, self.fmt = output, fmt
@@ -194,8 +224,12 @@ def write_parquet(records: Iterator[dict], path: Path, batch_rows: int = 5000) -
         batch: list[dict] = []
         for record in records:
             row = flatten(record)
-            batch.append({c: (str(row[c]) if row.get(c) is not None and kind(c) == pa.string() else row.get(c))
-                          for c in FLAT_COLUMNS})
+            batch.append(
+                {
+                    c: (str(row[c]) if row.get(c) is not None and kind(c) == pa.string() else row.get(c))
+                    for c in FLAT_COLUMNS
+                }
+            )
             if len(batch) >= batch_rows:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 batch = []

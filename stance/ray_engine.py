@@ -33,8 +33,10 @@ def _require_ray():
 
 def _read_file(row: dict[str, Any], options: dict) -> list[dict]:
     docs = read_documents([row["path"]], ReadOptions(**options))
-    return [{"order": row["order"], "sub": j, "doc": json.dumps(asdict(doc), ensure_ascii=False)}
-            for j, doc in enumerate(docs)]
+    return [
+        {"order": row["order"], "sub": j, "doc": json.dumps(asdict(doc), ensure_ascii=False)}
+        for j, doc in enumerate(docs)
+    ]
 
 
 class ScoreActor:
@@ -57,8 +59,10 @@ class ScoreActor:
         import pandas as pd
 
         docs = [Document(**json.loads(d)) for d in batch["doc"]]
-        lines = ["".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-                 for _, records in self.scorer.score_documents(docs, self.targets)]
+        lines = [
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+            for _, records in self.scorer.score_documents(docs, self.targets)
+        ]
         return pd.DataFrame({"order": list(batch["order"]), "sub": list(batch["sub"]), "lines": lines})
 
 
@@ -117,14 +121,19 @@ def score_with_ray(
     ray = _require_ray()
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.glob("part-*")):
-        raise InputError(f"expected an empty output folder for --engine ray, found shards in {out_dir}; "
-                         "pass a new -o folder")
+        raise InputError(
+            f"expected an empty output folder for --engine ray, found shards in {out_dir}; pass a new -o folder"
+        )
     files = expand_paths(paths, options.glob)
     if not files:
         return {"documents": 0, "failed": 0, "shards": []}
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS"), ignore_reinit_error=True, include_dashboard=False,
-                 log_to_driver=False)
+        ray.init(
+            address=address or os.environ.get("RAY_ADDRESS"),
+            ignore_reinit_error=True,
+            include_dashboard=False,
+            log_to_driver=False,
+        )
     cpus_per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), num_actors, cpus_per_actor)
     option_dict = asdict(options)
     ds = ray.data.from_items([{"path": str(f), "order": i} for i, f in enumerate(files)])
@@ -132,13 +141,27 @@ def score_with_ray(
     ds = ds.flat_map(_read_file, fn_kwargs={"options": option_dict}, num_cpus=0.25)
     ds = ds.map_batches(
         ScoreActor,
-        fn_constructor_kwargs={"scorer_kwargs": scorer_kwargs,
-                               "targets": [(t.name, list(t.aliases)) for t in targets],
-                               "threads": max(1, int(cpus_per_actor))},
-        batch_size=docs_per_batch, batch_format="pandas", concurrency=num_actors, num_cpus=cpus_per_actor,
+        fn_constructor_kwargs={
+            "scorer_kwargs": scorer_kwargs,
+            "targets": [(t.name, list(t.aliases)) for t in targets],
+            "threads": max(1, int(cpus_per_actor)),
+        },
+        batch_size=docs_per_batch,
+        batch_format="pandas",
+        concurrency=num_actors,
+        num_cpus=cpus_per_actor,
     )
-    ds = ds.map_batches(ShardWriter, fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt},
-                        batch_size=docs_per_batch * 4, batch_format="pandas", concurrency=1, num_cpus=0.25)
+    ds = ds.map_batches(
+        ShardWriter,
+        fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt},
+        batch_size=docs_per_batch * 4,
+        batch_format="pandas",
+        concurrency=1,
+        num_cpus=0.25,
+    )
     written = ds.take_all()
-    return {"documents": int(sum(r["documents"] for r in written)), "failed": int(sum(r["failed"] for r in written)),
-            "shards": sorted(r["shard"] for r in written)}
+    return {
+        "documents": int(sum(r["documents"] for r in written)),
+        "failed": int(sum(r["failed"] for r in written)),
+        "shards": sorted(r["shard"] for r in written),
+    }

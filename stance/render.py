@@ -41,7 +41,9 @@ def stance_line(entry: dict) -> Text:
     line.append(f"  (n={overall['n']}; " + ", ".join(f"{k} {v:.2f}" for k, v in overall["mean_scores"].items()) + ")")
     by_voice = entry.get("by_voice", {})
     if len(by_voice) > 1 or (by_voice and "editorial" not in by_voice):
-        line.append("  by voice: " + ", ".join(f"{v} {b['label']} (n={b['n']})" for v, b in by_voice.items()), style="dim")
+        line.append(
+            "  by voice: " + ", ".join(f"{v} {b['label']} (n={b['n']})" for v, b in by_voice.items()), style="dim"
+        )
     return line
 
 
@@ -65,8 +67,14 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
             console.print("stance per target:")
             for entry in summary["stance"]:
                 console.print(stance_line(entry))
-    console.print(Text("legend: ▌ flagged editorial framing; terms: ", style="dim").append("editorial", TERM_STYLE["editorial"])
-                  .append(" ").append("attributed", TERM_STYLE["attributed"]).append(" ").append("quoted", TERM_STYLE["quoted"]))
+    console.print(
+        Text("legend: ▌ flagged editorial framing; terms: ", style="dim")
+        .append("editorial", TERM_STYLE["editorial"])
+        .append(" ")
+        .append("attributed", TERM_STYLE["attributed"])
+        .append(" ")
+        .append("quoted", TERM_STYLE["quoted"])
+    )
 
 
 # ---------------------------------------------------------------------------- `stance evaluate`
@@ -76,8 +84,10 @@ def _class_table(title: str, report: dict):
     """Per-class precision, recall, F1 and support, then the confusion matrix (rows gold, columns predicted)."""
     from rich.table import Table
 
-    table = Table(title=f"{title}: macro-F1 {report['macro_f1']:.4f}, accuracy {report['accuracy']:.4f} (n={report['n']})",
-                  title_justify="left")
+    table = Table(
+        title=f"{title}: macro-F1 {report['macro_f1']:.4f}, accuracy {report['accuracy']:.4f} (n={report['n']})",
+        title_justify="left",
+    )
     for column in ("class", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for name, row in report["per_class"].items():
@@ -103,15 +113,26 @@ def render_metrics(console: Console, spec: str, metrics: dict) -> None:
     if lt.get("n"):
         from rich.table import Table
 
-        table = Table(title=f"loaded terms (n={lt['n']} sentences, word threshold {lt['threshold']:.2f})",
-                      title_justify="left")
+        table = Table(
+            title=f"loaded terms (n={lt['n']} sentences, word threshold {lt['threshold']:.2f})", title_justify="left"
+        )
         for column in ("measure", "precision", "recall", "F1", "predicted", "gold"):
             table.add_column(column, justify="left" if column == "measure" else "right")
-        rows = [("word", lt["word"]), ("span, exact", lt["span"]["exact"]), ("span, overlap", lt["span"]["overlap"]),
-                ("span, overlap + category", lt["span_by_category"]["overlap"])]
+        rows = [
+            ("word", lt["word"]),
+            ("span, exact", lt["span"]["exact"]),
+            ("span, overlap", lt["span"]["overlap"]),
+            ("span, overlap + category", lt["span_by_category"]["overlap"]),
+        ]
         for name, m in rows:
-            table.add_row(name, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["n_pred"]),
-                          str(m["n_gold"]))
+            table.add_row(
+                name,
+                f"{m['precision']:.4f}",
+                f"{m['recall']:.4f}",
+                f"{m['f1']:.4f}",
+                str(m["n_pred"]),
+                str(m["n_gold"]),
+            )
         console.print(table)
     if metrics.get("stance", {}).get("n"):
         for table in _class_table("stance (per mention)", metrics["stance"]):

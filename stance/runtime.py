@@ -8,8 +8,9 @@ import queue
 import re
 import threading
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import torch
 
@@ -32,7 +33,7 @@ class Runtime:
     precision: str
 
     @classmethod
-    def choose(cls, device: str = "auto", precision: str = "auto") -> "Runtime":
+    def choose(cls, device: str = "auto", precision: str = "auto") -> Runtime:
         if precision not in PRECISIONS:
             raise ValueError(f"expected a precision in {PRECISIONS}, found {precision!r}")
         if device == "auto":
@@ -83,8 +84,10 @@ def use_all_cores() -> None:
 # up-projection. The attention-output and FFN down-projections read wide-range activations
 # (attention mixtures, GELU outputs); quantizing them too cost 1.2-2.5 points of F1 on our
 # validation splits, against < 1 point for this selection (see the model card).
-QUANTIZABLE = re.compile(r"(query|key|value|q_proj|k_proj|v_proj|q_lin|k_lin|v_lin|attn\.[qkv]|"
-                         r"intermediate\.dense|lin1|fc1|up_proj|gate_proj)$")
+QUANTIZABLE = re.compile(
+    r"(query|key|value|q_proj|k_proj|v_proj|q_lin|k_lin|v_lin|attn\.[qkv]|"
+    r"intermediate\.dense|lin1|fc1|up_proj|gate_proj)$"
+)
 
 
 def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
@@ -92,8 +95,11 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     query/key/value and FFN up-projection layers; everything else stays float32."""
     from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
 
-    spec = {name: default_dynamic_qconfig for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and QUANTIZABLE.search(name)}
+    spec = {
+        name: default_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and QUANTIZABLE.search(name)
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecation notices about the torchao migration
         return quantize_dynamic(model, spec, dtype=torch.qint8)
@@ -118,7 +124,7 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                     return
                 box.put(item)
             box.put(_DONE)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+        except BaseException as exc:
             box.put(exc)
 
     thread = threading.Thread(target=produce, daemon=True, name="stance-prefetch")

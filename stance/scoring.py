@@ -14,9 +14,9 @@ Record schema (a public contract; see the README):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from .defaults import FLAG_THRESHOLD, MODEL_ENV, default_model_dir
 from .documents import Document
@@ -77,9 +77,18 @@ class _Chunk:
 
 
 class Scorer:
-    def __init__(self, model_dir: str | Path | None = None, threshold: float | None = None, batch_size: int = 64,
-                 aliases: AliasTable | None = None, auto_targets: int = 5, device: str = "auto",
-                 precision: str = "auto", chunk_sentences: int = 1024, max_batch_tokens: int = MAX_BATCH_TOKENS):
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        threshold: float | None = None,
+        batch_size: int = 64,
+        aliases: AliasTable | None = None,
+        auto_targets: int = 5,
+        device: str = "auto",
+        precision: str = "auto",
+        chunk_sentences: int = 1024,
+        max_batch_tokens: int = MAX_BATCH_TOKENS,
+    ):
         model, self.tokenizer, self.config = load_model(model_dir or default_model_path(), fast=True)
         self.runtime = Runtime.choose(device, precision)
         self.model = self.runtime.prepare(model)
@@ -97,9 +106,12 @@ class Scorer:
         for _, records in self.score_documents(documents, targets):
             yield from records
 
-    def score_documents(self, documents: Iterable[Document], targets: list[Target] | None = None,
-                        on_progress: Callable[[float, int], None] | None = None,
-                        ) -> Iterator[tuple[Document, list[dict]]]:
+    def score_documents(
+        self,
+        documents: Iterable[Document],
+        targets: list[Target] | None = None,
+        on_progress: Callable[[float, int], None] | None = None,
+    ) -> Iterator[tuple[Document, list[dict]]]:
         """(document, its records) in input order.
 
         `on_progress(fraction, documents)` is told, after each model batch, what fraction of the
@@ -112,8 +124,10 @@ class Scorer:
         chunks are in memory: memory is bounded by the chunk size, not by the corpus.
         """
         if isinstance(documents, (str, bytes, Document)):
-            raise TypeError(f"expected an iterable of Document objects, found a single {type(documents).__name__}; "
-                            "wrap it in a list, or use stance.load().score_text(text) for plain text")
+            raise TypeError(
+                f"expected an iterable of Document objects, found a single {type(documents).__name__}; "
+                "wrap it in a list, or use stance.load().score_text(text) for plain text"
+            )
         # Run-wide targets go through the alias table once, not once per document.
         resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
         for chunk in prefetch(self._chunks(documents, resolved), depth=2):
@@ -133,7 +147,7 @@ class Scorer:
                     items.extend(self._items(d, doc, global_targets))
                 except InputError as exc:
                     errors[d] = str(exc)
-                except Exception as exc:  # noqa: BLE001 - one document must never end a batch run
+                except Exception as exc:
                     errors[d] = f"could not prepare this document ({type(exc).__name__}: {exc}); please report it"
             if len(items) >= self.chunk_sentences:
                 yield _Chunk(docs, items, self._encode(items), errors)
@@ -146,11 +160,16 @@ class Scorer:
         sentences = split_sentences(doc.text)
         voices, quotes = assign_voices(doc.text, sentences)
         mentions = find_document_mentions(targets, doc.text, [(s.start, s.end) for s in sentences])
-        return [_Item(d, i, sent, found, voice, quotes)
-                for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))]
+        return [
+            _Item(d, i, sent, found, voice, quotes)
+            for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))
+        ]
 
-    def _run(self, chunk: _Chunk, on_progress: Callable[[float, int], None] | None = None,
-             ) -> Iterator[tuple[Document, list[dict]]]:
+    def _run(
+        self,
+        chunk: _Chunk,
+        on_progress: Callable[[float, int], None] | None = None,
+    ) -> Iterator[tuple[Document, list[dict]]]:
         on_batch = None
         if on_progress is not None and chunk.encoded:
             done = 0
@@ -161,8 +180,19 @@ class Scorer:
                 on_progress(done / len(chunk.encoded), len(chunk.docs))
 
         with self.runtime.autocast():
-            preds = (predict(self.model, chunk.encoded, self.tokenizer.pad_token_id, self.batch_size,
-                             self.runtime.device, self.max_batch_tokens, on_batch) if chunk.encoded else [])
+            preds = (
+                predict(
+                    self.model,
+                    chunk.encoded,
+                    self.tokenizer.pad_token_id,
+                    self.batch_size,
+                    self.runtime.device,
+                    self.max_batch_tokens,
+                    on_batch,
+                )
+                if chunk.encoded
+                else []
+            )
         by_doc: dict[int, list[dict]] = {}
         for item, enc, pred in zip(chunk.items, chunk.encoded, preds):
             by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))
@@ -196,14 +226,25 @@ class Scorer:
     def _record(self, doc: Document, item: _Item, enc: Encoded, pred: SentencePrediction) -> dict:
         sent = item.sentence
         terms = [
-            {"start": sent.start + s.start, "end": sent.start + s.end, "text": sent.text[s.start : s.end],
-             "score": round(s.score, 4), "category": s.category,
-             "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_dict()}
+            {
+                "start": sent.start + s.start,
+                "end": sent.start + s.end,
+                "text": sent.text[s.start : s.end],
+                "score": round(s.score, 4),
+                "category": s.category,
+                "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_dict(),
+            }
             for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold, enc.text)
         ]
         stance = [
-            {"target": m.target, "mention": m.text, "start": m.start, "end": m.end, "label": stance_label(probs),
-             "scores": {label: round(p, 4) for label, p in zip(STANCE_LABELS, probs)}}
+            {
+                "target": m.target,
+                "mention": m.text,
+                "start": m.start,
+                "end": m.end,
+                "label": stance_label(probs),
+                "scores": {label: round(p, 4) for label, p in zip(STANCE_LABELS, probs)},
+            }
             for m, probs in zip(item.mentions, pred.mention_probs)
         ]
         return {
@@ -216,8 +257,10 @@ class Scorer:
             "text": sent.text,
             "voice": item.voice.as_dict(),
             # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
-            "framing": {"score": round(pred.framing_score, 4),
-                        "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL},
+            "framing": {
+                "score": round(pred.framing_score, 4),
+                "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL,
+            },
             "loaded_terms": terms,
             "stance": stance,
         }

@@ -19,8 +19,12 @@ def _stance_block(entries: list[dict]) -> dict:
     n = len(entries)
     mean = {label: round(sum(e["scores"][label] for e in entries) / n, 4) for label in STANCE_LABELS}
     counts = Counter(e["label"] for e in entries)
-    return {"n": n, "mean_scores": mean, "counts": {label: counts.get(label, 0) for label in STANCE_LABELS},
-            "label": max(mean, key=mean.get)}
+    return {
+        "n": n,
+        "mean_scores": mean,
+        "counts": {label: counts.get(label, 0) for label in STANCE_LABELS},
+        "label": max(mean, key=mean.get),
+    }
 
 
 def article_summary(sentences: list[dict], top_terms: int = 10) -> dict:
@@ -42,18 +46,25 @@ def article_summary(sentences: list[dict], top_terms: int = 10) -> dict:
             "editorial_sentences": len(editorial),
             "flagged": len(flagged),
             "share_flagged": round(len(flagged) / len(editorial), 4) if editorial else 0.0,
-            "mean_score": round(sum(s["framing"]["score"] for s in editorial) / len(editorial), 4) if editorial else None,
+            "mean_score": round(sum(s["framing"]["score"] for s in editorial) / len(editorial), 4)
+            if editorial
+            else None,
         },
         "loaded_terms": {
             "count": len(terms),
             "by_category": dict(Counter(t["category"] for t in terms)),
             "by_voice": dict(Counter(t["voice"]["label"] for t in terms)),
-            "top": [{"text": text, "count": c} for text, c in Counter(t["text"].lower() for t in terms).most_common(top_terms)],
+            "top": [
+                {"text": text, "count": c}
+                for text, c in Counter(t["text"].lower() for t in terms).most_common(top_terms)
+            ],
         },
         "stance": [
-            {"target": target,
-             "overall": _stance_block([e for v in VOICES for e in voices.get(v, [])]),
-             "by_voice": {v: _stance_block(voices[v]) for v in VOICES if voices.get(v)}}
+            {
+                "target": target,
+                "overall": _stance_block([e for v in VOICES for e in voices.get(v, [])]),
+                "by_voice": {v: _stance_block(voices[v]) for v in VOICES if voices.get(v)},
+            }
             for target, voices in by_target.items()
         ],
     }
@@ -122,8 +133,10 @@ class CorpusSummary:
             "share_flagged": round(self.share_flagged, 4),
             "mean_editorial_framing_score": round(self.mean_framing, 4) if self.mean_framing is not None else None,
             "top_loaded_terms": [{"text": t, "count": c} for t, c in self.terms.most_common(20)],
-            "stance": [{"target": t, "counts": {k: counts.get(k, 0) for k in STANCE_LABELS}}
-                       for t, counts in self._targets_by_mentions()[:20]],
+            "stance": [
+                {"target": t, "counts": {k: counts.get(k, 0) for k in STANCE_LABELS}}
+                for t, counts in self._targets_by_mentions()[:20]
+            ],
             "failures": [{"path": p, "error": e} for p, e in self.errors],
             "skipped": self.skipped_files,
         }
@@ -153,7 +166,9 @@ class CorpusSummary:
         if self.failed > len(self.errors):
             console.print(f"... and {self.failed - len(self.errors)} more failures (see the error records)")
         for path in self.skipped_files:
-            console.print(f"[yellow]skipped[/yellow] {path}: not a .txt/.md/.html/.json/.jsonl/.parquet file; "
-                          "pass it by name or use --glob to read it")
+            console.print(
+                f"[yellow]skipped[/yellow] {path}: not a .txt/.md/.html/.json/.jsonl/.parquet file; "
+                "pass it by name or use --glob to read it"
+            )
         if self.skipped > len(self.skipped_files):
             console.print(f"... and {self.skipped - len(self.skipped_files)} more skipped files")

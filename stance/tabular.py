@@ -108,8 +108,9 @@ def parse_columns(options: list[str]) -> dict[str, str]:
         for pair in option.split(","):
             field_name, sep, column = (x.strip() for x in pair.partition("="))
             if not sep or not field_name or not column:
-                raise DataError(f"expected --columns FIELD=COLUMN pairs such as text=sentence,framing=label, "
-                                f"found {pair!r}")
+                raise DataError(
+                    f"expected --columns FIELD=COLUMN pairs such as text=sentence,framing=label, found {pair!r}"
+                )
             if field_name not in FIELDS:
                 raise DataError(f"expected --columns fields from {list(FIELDS)}, found {field_name!r}")
             mapping[field_name] = column
@@ -147,7 +148,10 @@ def load_table(
             continue
         text = str(text)
         where = f"{path}: row {i}"
-        get = lambda field: row.get(mapping[field]) if mapping[field] in present else None  # noqa: E731
+
+        def get(field: str, row: dict = row) -> Any:
+            return row.get(mapping[field]) if mapping[field] in present else None
+
         framing = _framing(get("framing"), positive) if mapping["framing"] in present else None
         spans = _spans(text, get("loaded_terms")) if mapping["loaded_terms"] in present else None
         targets = _targets(text, get("targets"), where) if mapping["targets"] in present else None

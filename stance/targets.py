@@ -6,9 +6,10 @@ import bisect
 import functools
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -53,7 +54,7 @@ def parse_document_target(item: Any, text: str) -> Target:
         start, end = int(item["start"]), int(item["end"])
         if text[start:end] != item["text"]:
             raise InputError(
-                f'expected target text {item["text"]!r} at offsets {start}:{end}, found {text[start:end]!r}; '
+                f"expected target text {item['text']!r} at offsets {start}:{end}, found {text[start:end]!r}; "
                 "offsets are character offsets into the document text"
             )
         return Target(item["text"], span=(start, end))
@@ -64,8 +65,10 @@ def parse_document_target(item: Any, text: str) -> Target:
 def _target_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern for all of a target's surface forms. Names with capitals match case-sensitively
     ("US" must not match "us"); lower-case aliases match any case (an inline (?i:...) group)."""
-    parts = [re.escape(f) if any(c.isupper() for c in f) else f"(?i:{re.escape(f)})"
-             for f in sorted(forms, key=len, reverse=True)]
+    parts = [
+        re.escape(f) if any(c.isupper() for c in f) else f"(?i:{re.escape(f)})"
+        for f in sorted(forms, key=len, reverse=True)
+    ]
     return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)")
 
 
@@ -74,8 +77,9 @@ def find_mentions(targets: list[Target], sentence: str, sent_start: int) -> list
     return find_document_mentions(targets, sentence, [(sent_start, sent_start + len(sentence))], offset=sent_start)[0]
 
 
-def find_document_mentions(targets: list[Target], text: str, sentences: list[tuple[int, int]],
-                           offset: int = 0) -> list[list[Mention]]:
+def find_document_mentions(
+    targets: list[Target], text: str, sentences: list[tuple[int, int]], offset: int = 0
+) -> list[list[Mention]]:
     """The mentions of every target in each sentence (given as document offsets) of `text`.
 
     Each target's pattern runs once over the whole text, not once per sentence; a match is
@@ -95,8 +99,10 @@ def find_document_mentions(targets: list[Target], text: str, sentences: list[tup
             if i >= 0 and e <= sentences[i][1]:
                 spans_by_sentence[i].setdefault(target.name, []).append((s, e))
     return [
-        [Mention(name, spans[0][0], spans[0][1], text[spans[0][0] - offset : spans[0][1] - offset], spans)
-         for name, spans in by_target.items()]
+        [
+            Mention(name, spans[0][0], spans[0][1], text[spans[0][0] - offset : spans[0][1] - offset], spans)
+            for name, spans in by_target.items()
+        ]
         for by_target in spans_by_sentence
     ]
 
@@ -161,7 +167,9 @@ def load_alias_file(path: str | Path | None) -> AliasTable:
         try:
             data = {item["name"]: item.get("aliases", []) for item in data}
         except (TypeError, KeyError):
-            raise InputError(f"{path}: expected a list of {{name, aliases}} objects or a mapping Name: [aliases]") from None
+            raise InputError(
+                f"{path}: expected a list of {{name, aliases}} objects or a mapping Name: [aliases]"
+            ) from None
     if not isinstance(data, dict) or not all(isinstance(v, (list, type(None))) for v in data.values()):
         raise InputError(f"{path}: expected a mapping Name: [alias, ...], found {type(data).__name__}")
     return AliasTable(data)
@@ -180,12 +188,116 @@ _CAPITALISED = re.compile(
     r"(?<![\w’'-])(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,})(?:[ \t]+(?:(?:al|bin|ibn|de|van|von|der|of|the|for)[- \t]+)?(?:[A-Z][\w’'.-]*[\w]|[A-Z]{2,}))*"
 )
 _NOT_ACTORS = set(
-    """The A An This That These Those It Its He She They We I You His Her Their Our My Your But And Or If When While
-    After Before Since Under In On At For From By With Without As To Of Also However Meanwhile Still Yet There Here
-    What Who Why How Where Which Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March
-    April May June July August September October November December Mr Mrs Ms Dr President Prime Minister Back Top
-    Governor Gov Senator Sen Rep Representative Mayor General Gen Chancellor Secretary Judge Justice Sheikh
-    Read More Related Share Photo Image Video Updated Copyright According Speaking""".split()
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "It",
+        "Its",
+        "He",
+        "She",
+        "They",
+        "We",
+        "I",
+        "You",
+        "His",
+        "Her",
+        "Their",
+        "Our",
+        "My",
+        "Your",
+        "But",
+        "And",
+        "Or",
+        "If",
+        "When",
+        "While",
+        "After",
+        "Before",
+        "Since",
+        "Under",
+        "In",
+        "On",
+        "At",
+        "For",
+        "From",
+        "By",
+        "With",
+        "Without",
+        "As",
+        "To",
+        "Of",
+        "Also",
+        "However",
+        "Meanwhile",
+        "Still",
+        "Yet",
+        "There",
+        "Here",
+        "What",
+        "Who",
+        "Why",
+        "How",
+        "Where",
+        "Which",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "President",
+        "Prime",
+        "Minister",
+        "Back",
+        "Top",
+        "Governor",
+        "Gov",
+        "Senator",
+        "Sen",
+        "Rep",
+        "Representative",
+        "Mayor",
+        "General",
+        "Gen",
+        "Chancellor",
+        "Secretary",
+        "Judge",
+        "Justice",
+        "Sheikh",
+        "Read",
+        "More",
+        "Related",
+        "Share",
+        "Photo",
+        "Image",
+        "Video",
+        "Updated",
+        "Copyright",
+        "According",
+        "Speaking",
+    ]
 )
 
 

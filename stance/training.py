@@ -17,9 +17,9 @@ import math
 import os
 import random
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -80,9 +80,13 @@ def build_optimizer(model: StanceModel, config: TrainConfig) -> torch.optim.Opti
             groups[(name.startswith("heads."), decay(name))].append(param)
     return torch.optim.AdamW(
         [
-            {"params": ps, "lr": t.head_learning_rate if is_head else t.learning_rate,
-             "weight_decay": t.weight_decay if dec else 0.0}
-            for (is_head, dec), ps in groups.items() if ps
+            {
+                "params": ps,
+                "lr": t.head_learning_rate if is_head else t.learning_rate,
+                "weight_decay": t.weight_decay if dec else 0.0,
+            }
+            for (is_head, dec), ps in groups.items()
+            if ps
         ]
     )
 
@@ -206,8 +210,10 @@ def train_while_improving(
             progress.update(1)
             progress.set_postfix({k: f"{v.item():.3f}" for k, v in losses.items()})
             if state.step % t.log_every == 0:
-                logger.write({"step": state.step, "epoch": state.epoch, "lr": scheduler.get_last_lr()[0]}
-                             | {f"loss/{k}": v.item() for k, v in losses.items()})
+                logger.write(
+                    {"step": state.step, "epoch": state.epoch, "lr": scheduler.get_last_lr()[0]}
+                    | {f"loss/{k}": v.item() for k, v in losses.items()}
+                )
             if state.step % eval_every == 0 or state.step >= total:
                 yield state, evaluate_step(model, tokenizer, validation, state, config, logger)
                 if state.finished:
@@ -235,8 +241,9 @@ def evaluate_step(model, tokenizer, validation, state: TrainState, config: Train
         else:
             state.evals_without_improvement += 1
         state.finished = state.evals_without_improvement >= config.training.patience
-        logger.write({"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score,
-                      "improved": improved})
+        logger.write(
+            {"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score, "improved": improved}
+        )
     improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
 
@@ -280,16 +287,29 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
     if resume and (out / DIR_CHECKPOINT / "trainer_state.json").exists():
         state = load_checkpoint(out, model, optimizer, scheduler)
     logger = Logger(out / LOG_NAME, enabled=distributed.is_main())
-    logger.write({"event": "start", "resumed_at_step": state.step, "train_examples": len(encoded),
-                  "validation_examples": len(splits.validation), "steps_per_epoch": steps_per_epoch, "total_steps": total,
-                  "world_size": distributed.world_size()})
+    logger.write(
+        {
+            "event": "start",
+            "resumed_at_step": state.step,
+            "train_examples": len(encoded),
+            "validation_examples": len(splits.validation),
+            "steps_per_epoch": steps_per_epoch,
+            "total_steps": total,
+            "world_size": distributed.world_size(),
+        }
+    )
     wrapped = distributed.wrap(model)
     save = lambda: save_model(  # noqa: E731
-        model, tokenizer, out / DIR_MODEL_BEST, config.model.base_model, config.model.max_length,
-        config.model.freeze_embeddings, "float32",
+        model,
+        tokenizer,
+        out / DIR_MODEL_BEST,
+        config.model.base_model,
+        config.model.max_length,
+        config.model.freeze_embeddings,
+        "float32",
     )
     try:
-        for state, improved in train_while_improving(
+        for _, improved in train_while_improving(  # the loop updates `state` in place
             wrapped, tokenizer, encoded, splits.validation, optimizer, scheduler, state, config, logger, out
         ):
             if improved and distributed.is_main():
@@ -302,8 +322,15 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
             return out / DIR_MODEL
         if not (out / DIR_MODEL_BEST).exists():
             save()
-        logger.write({"event": "end", "step": state.step, "best_step": state.best_step,
-                      "best_score": state.best_score, "world_size": distributed.world_size()})
+        logger.write(
+            {
+                "event": "end",
+                "step": state.step,
+                "best_step": state.best_step,
+                "best_score": state.best_score,
+                "world_size": distributed.world_size(),
+            }
+        )
         return finalize(out, config, splits, state)
     finally:
         distributed.shutdown()
@@ -315,32 +342,54 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
     calibrate(model, tokenizer, splits.validation, config.model.max_length)
     _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)
     final = out / DIR_MODEL
-    extra = {"training": {"seed": config.training.seed, "validation_fraction": config.data.validation_fraction,
-                          "best_step": state.best_step, "steps": state.step,
-                          "datasets": [d.model_dump() for d in config.data.datasets]},
-             "framing_temperature": float(model.framing_temperature),
-             "loaded_threshold": float(model.loaded_threshold)}
-    save_model(model, tokenizer, final, config.model.base_model, config.model.max_length,
-               config.model.freeze_embeddings, config.model.save_dtype, extra=extra)
+    extra = {
+        "training": {
+            "seed": config.training.seed,
+            "validation_fraction": config.data.validation_fraction,
+            "best_step": state.best_step,
+            "steps": state.step,
+            "datasets": [d.model_dump() for d in config.data.datasets],
+        },
+        "framing_temperature": float(model.framing_temperature),
+        "loaded_threshold": float(model.loaded_threshold),
+    }
+    save_model(
+        model,
+        tokenizer,
+        final,
+        config.model.base_model,
+        config.model.max_length,
+        config.model.freeze_embeddings,
+        config.model.save_dtype,
+        extra=extra,
+    )
     exported, tokenizer, _ = load_model(final)
-    _, numbers, val_metrics = validate(exported, tokenizer, splits.validation, config.model.max_length,
-                                        tune_threshold=False)
+    _, numbers, val_metrics = validate(
+        exported, tokenizer, splits.validation, config.model.max_length, tune_threshold=False
+    )
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
     costs = precision_costs(exported, tokenizer, splits.validation, config.model.max_length, numbers)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},
-        "export_cost": {"dtype": config.model.save_dtype, "float32_headline": numbers_fp32,
-                        "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32}},
+        "export_cost": {
+            "dtype": config.model.save_dtype,
+            "float32_headline": numbers_fp32,
+            "delta": {k: numbers[k] - numbers_fp32[k] for k in numbers if k in numbers_fp32},
+        },
         **costs,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
-        "examples": {"train": len(splits.train), "validation": len(splits.validation), "test": len(splits.test),
-                     # Per dataset: `stance evaluate MODEL ADAPTER:PATH@validation` must give these sentences.
-                     "validation_by_dataset": {f"{c.spec.adapter}:{c.spec.path}": fingerprint(c.validation)
-                                               for c in splits.corpora if c.validation}},
+        "examples": {
+            "train": len(splits.train),
+            "validation": len(splits.validation),
+            "test": len(splits.test),
+            # Per dataset: `stance evaluate MODEL ADAPTER:PATH@validation` must give these sentences.
+            "validation_by_dataset": {
+                f"{c.spec.adapter}:{c.spec.path}": fingerprint(c.validation) for c in splits.corpora if c.validation
+            },
+        },
     }
     (final / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
     write_model_card(final, config, metrics)
     return final
-

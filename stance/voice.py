@@ -9,8 +9,8 @@ to X", "X warned that"). The source is named whenever the text names it; a prono
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .segmentation import Sentence
 
@@ -39,13 +39,15 @@ _VERB = rf"(?:{SPEECH_VERBS})"
 # "according to X"
 _ACCORDING = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by)\s+(?P<src>{_NAME}|{_ROLE})")
 # "X said", "X, a militia leader, warned that"
-_SOURCE_VERB = re.compile(rf"{_START}(?P<src>{_NAME}|{_ROLE}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b")
+_SOURCE_VERB = re.compile(
+    rf"{_START}(?P<src>{_NAME}|{_ROLE}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b"
+)
 # "..., said X" / "..., X said"
 _VERB_SOURCE = re.compile(rf"\b{_VERB}\s+(?P<src>{_NAME}|{_ROLE})")
 # Every attribution pattern needs one of these words; most sentences have none, and this one
 # cheap search spares them the three patterns above (which backtrack at every capital letter).
 _CUE = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by|{_VERB})\b")
-_QUOTE_MARK = re.compile("[\"“«„‘]")
+_QUOTE_MARK = re.compile('["“«„‘]')
 _SINGLE_CLOSE = re.compile(r"’(?![A-Za-z])")
 
 OPEN_CLOSE = {"“": "”", "«": "»", "„": "“"}

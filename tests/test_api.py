@@ -44,14 +44,23 @@ def test_score_documents_gives_the_records_stance_score_writes(model, trained, t
     (folder / "a.txt").write_text("The council met. The radical regime lied.")
     (folder / "b.txt").write_text("")
     out = tmp_path / "out.jsonl"
-    result = CliRunner().invoke(app, ["score", str(folder), "-m", str(trained / "model"), "-o", str(out),
-                                      "--device", "cpu"])
+    result = CliRunner().invoke(
+        app, ["score", str(folder), "-m", str(trained / "model"), "-o", str(out), "--device", "cpu"]
+    )
     assert result.exit_code == 1  # b.txt is empty
     cli_records = [json.loads(line) for line in out.read_text().splitlines()]
     api_records = list(model.score_documents([folder]))
     assert api_records == cli_records
-    mixed = list(model.score_documents([{"id": "d1", "text": "The mayor spoke."}, str(folder / "a.txt"),
-                                        Document(doc_id="d3", path="mem", text="Prices rose.")], targets=["mayor"]))
+    mixed = list(
+        model.score_documents(
+            [
+                {"id": "d1", "text": "The mayor spoke."},
+                str(folder / "a.txt"),
+                Document(doc_id="d3", path="mem", text="Prices rose."),
+            ],
+            targets=["mayor"],
+        )
+    )
     assert [r["doc_id"] for r in mixed if r["record"] == "summary"] == ["d1", "a", "d3"]
     assert mixed[0]["stance"][0]["target"] == "mayor"
     with pytest.raises(FileNotFoundError, match="score_text"):

@@ -30,7 +30,9 @@ def test_train_writes_a_complete_model(trained):
 
 
 def test_train_rejects_unknown_override(tmp_path, tiny_base):
-    result = runner.invoke(app, ["train", str(tiny_config(tmp_path, tiny_base)), "training.epoch=3", "-o", str(tmp_path / "r")])
+    result = runner.invoke(
+        app, ["train", str(tiny_config(tmp_path, tiny_base)), "training.epoch=3", "-o", str(tmp_path / "r")]
+    )
     assert result.exit_code == 2
     assert "training.epoch" in result.output
 
@@ -43,8 +45,11 @@ def test_resume_continues_to_the_same_step_count(tmp_path, tiny_base):
     config = tiny_config(tmp_path, tiny_base, epochs=40, patience=1000)
     out = tmp_path / "run"
     # A real process, killed hard once it has written a checkpoint.
-    proc = subprocess.Popen([sys.executable, "-m", "stance.cli", "train", str(config), "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance.cli", "train", str(config), "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "checkpoint" / "trainer_state.json").exists():
         time.sleep(0.2)
@@ -52,7 +57,7 @@ def test_resume_continues_to_the_same_step_count(tmp_path, tiny_base):
     proc.kill()
     proc.wait()
     state = json.loads((out / "checkpoint" / "trainer_state.json").read_text())["state"]
-    assert 0 < state["step"]
+    assert state["step"] > 0
     result = runner.invoke(app, ["train", str(config), "-o", str(out), "--resume"])
     assert result.exit_code == 0, result.output
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
@@ -64,8 +69,20 @@ def test_resume_continues_to_the_same_step_count(tmp_path, tiny_base):
 
 def test_evaluate_prints_and_writes_metrics(trained, tmp_path):
     out = tmp_path / "m.json"
-    result = runner.invoke(app, ["evaluate", str(trained / "model"), "babe:babe", "ptc:ptc@validation",
-                                 "newsmtsc:newsmtsc/train.jsonl", "--data-root", str(FIXTURES), "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(trained / "model"),
+            "babe:babe",
+            "ptc:ptc@validation",
+            "newsmtsc:newsmtsc/train.jsonl",
+            "--data-root",
+            str(FIXTURES),
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "framing_macro_f1" in result.output and "stance_macro_f1" in result.output
     report = json.loads(out.read_text())
@@ -91,19 +108,51 @@ def test_score_text_folder_and_jsonl(trained, tmp_path):
     (docs / "b.txt").write_text("The president said the budget rose. The radical regime lied!\n")
     (docs / "sub" / "a.txt").write_text("Iraq and the US met. Washington agreed.")
     (docs / "c.jsonl").write_text(
-        json.dumps({"id": "j1", "text": "Trump praised Biden.", "targets": ["Biden", {"text": "Trump", "start": 0, "end": 5}]})
+        json.dumps(
+            {"id": "j1", "text": "Trump praised Biden.", "targets": ["Biden", {"text": "Trump", "start": 0, "end": 5}]}
+        )
         + "\n"
     )
     out = tmp_path / "out.jsonl"
-    result = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out),
-                                 "--target", "United States=US,Washington", "--threshold", "0.4"])
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(docs),
+            "-m",
+            str(trained / "model"),
+            "-o",
+            str(out),
+            "--target",
+            "United States=US,Washington",
+            "--threshold",
+            "0.4",
+        ],
+    )
     assert result.exit_code == 0, result.output
     records = read_records(out)
     sentences = [r for r in records if r["record"] == "sentence"]
-    assert [(r["doc_id"], r["sentence_index"]) for r in sentences] == [("b", 0), ("b", 1), ("j1", 0), ("a", 0), ("a", 1)]
+    assert [(r["doc_id"], r["sentence_index"]) for r in sentences] == [
+        ("b", 0),
+        ("b", 1),
+        ("j1", 0),
+        ("a", 0),
+        ("a", 1),
+    ]
     assert [r["record"] for r in records].count("summary") == 3
     for r in sentences:
-        assert {"doc_id", "path", "sentence_index", "start", "end", "text", "framing", "loaded_terms", "stance", "voice"} <= set(r)
+        assert {
+            "doc_id",
+            "path",
+            "sentence_index",
+            "start",
+            "end",
+            "text",
+            "framing",
+            "loaded_terms",
+            "stance",
+            "voice",
+        } <= set(r)
         assert 0.0 <= r["framing"]["score"] <= 1.0
         assert r["framing"]["flag"] == (r["framing"]["score"] >= 0.4 and r["voice"]["label"] == "editorial")
     a0 = sentences[3]
@@ -167,9 +216,25 @@ def test_show_renders_an_article(trained, tmp_path):
 
 def test_score_usage_errors_exit_2(trained, tmp_path):
     (tmp_path / "a.txt").write_text("Hello.")
-    assert runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "--format", "xml",
-                               "-o", str(tmp_path / "o")]).exit_code == 2
-    assert runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "--resume"]).exit_code == 2
+    assert (
+        runner.invoke(
+            app,
+            [
+                "score",
+                str(tmp_path / "a.txt"),
+                "-m",
+                str(trained / "model"),
+                "--format",
+                "xml",
+                "-o",
+                str(tmp_path / "o"),
+            ],
+        ).exit_code
+        == 2
+    )
+    assert (
+        runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "--resume"]).exit_code == 2
+    )
 
 
 def test_score_refuses_to_overwrite(trained, tmp_path):
@@ -218,15 +283,18 @@ def one_line_error(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("extra, expected", [
-    (["--device", "gpu"], "expected --device auto, cpu, cuda, cuda:N or mps, found 'gpu'"),
-    (["-o", "{tmp}/nodir/sub/out.jsonl"], "mkdir -p"),
-    (["-o", "{tmp}", "--force"], "found the folder"),
-    (["-o", "{tmp}/out.csv", "--format", "jsonl"], "expected -o to end in .jsonl for --format jsonl"),
-    (["-o", "{tmp}/out.json"], "expected -o to end in .jsonl, .csv or .parquet"),
-    (["{tmp}/no-such-article.txt"], "no such path"),
-    (["--precision", "int4"], "expected --precision"),
-])
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--device", "gpu"], "expected --device auto, cpu, cuda, cuda:N or mps, found 'gpu'"),
+        (["-o", "{tmp}/nodir/sub/out.jsonl"], "mkdir -p"),
+        (["-o", "{tmp}", "--force"], "found the folder"),
+        (["-o", "{tmp}/out.csv", "--format", "jsonl"], "expected -o to end in .jsonl for --format jsonl"),
+        (["-o", "{tmp}/out.json"], "expected -o to end in .jsonl, .csv or .parquet"),
+        (["{tmp}/no-such-article.txt"], "no such path"),
+        (["--precision", "int4"], "expected --precision"),
+    ],
+)
 def test_usage_errors_exit_2_in_one_line_before_the_model_loads(tmp_path, extra, expected):
     (tmp_path / "a.txt").write_text("The council met.")
     # The model path does not exist: an error about it would mean the model was being loaded.
@@ -243,7 +311,9 @@ def test_cuda_without_a_gpu_is_a_usage_error(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU")
     (tmp_path / "a.txt").write_text("The council met.")
-    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "no-model"), "--device", "cuda"])
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "a.txt"), "-m", str(tmp_path / "no-model"), "--device", "cuda"]
+    )
     assert result.exit_code == 2 and "expected a CUDA GPU" in one_line_error(result)
 
 
@@ -266,13 +336,35 @@ def test_version_option():
 
 def test_evaluate_maps_columns_and_prints_per_class_metrics(trained, tmp_path):
     table = tmp_path / "mine.csv"
-    table.write_text("sentence,label\nThe radical regime lied again.,biased\nThe council met on Monday.,neutral\n"
-                     "Shameful thugs attacked.,biased\nThe budget rose.,neutral\n")
-    result = runner.invoke(app, ["evaluate", str(trained / "model"), f"table:{table}", "--device", "cpu",
-                                 "--columns", "text=sentence,framing=label"], env={"COLUMNS": "200"})
+    table.write_text(
+        "sentence,label\nThe radical regime lied again.,biased\nThe council met on Monday.,neutral\n"
+        "Shameful thugs attacked.,biased\nThe budget rose.,neutral\n"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(trained / "model"),
+            f"table:{table}",
+            "--device",
+            "cpu",
+            "--columns",
+            "text=sentence,framing=label",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
-    for expected in ("framing: macro-F1", "precision", "recall", "support", "editorial", "neutral",
-                     "framing: confusion matrix", "gold \\ predicted", "framing_macro_f1"):
+    for expected in (
+        "framing: macro-F1",
+        "precision",
+        "recall",
+        "support",
+        "editorial",
+        "neutral",
+        "framing: confusion matrix",
+        "gold \\ predicted",
+        "framing_macro_f1",
+    ):
         assert expected in result.output, expected
     bad = runner.invoke(app, ["evaluate", str(trained / "model"), f"table:{table}", "--columns", "text"])
     assert bad.exit_code == 2 and "FIELD=COLUMN" in bad.output
@@ -293,8 +385,11 @@ def test_resumed_run_summarises_the_whole_corpus(trained, tmp_path):
     cut = next(i for i, line in enumerate(records) if json.loads(line)["record"] == "summary") + 1
     (tmp_path / "out.jsonl.partial").write_text("\n".join(records[:cut]) + "\n")
     out.unlink()
-    resumed = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(out), "--resume",
-                                  "--summary-json", str(summary)], env={"COLUMNS": "200"})
+    resumed = runner.invoke(
+        app,
+        ["score", str(docs), "-m", str(trained / "model"), "-o", str(out), "--resume", "--summary-json", str(summary)],
+        env={"COLUMNS": "200"},
+    )
     assert resumed.exit_code == 0, resumed.output
     numbers = json.loads(summary.read_text())
     assert numbers["documents"] == 3 and numbers["sentences"] == 6 and numbers["resumed_documents"] == 1
@@ -307,40 +402,73 @@ def test_skipped_files_are_counted_and_listed(trained, tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
     (tmp_path / "README").write_text("no suffix")
     summary = tmp_path / "summary.json"
-    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
-                                 "--summary-json", str(summary)], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app,
+        [
+            "score",
+            str(tmp_path),
+            "-m",
+            str(trained / "model"),
+            "-o",
+            str(tmp_path / "o.jsonl"),
+            "--summary-json",
+            str(summary),
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     assert "files skipped │ 2" in " ".join(result.output.split())
     assert "skipped" in result.output and "notes.docx" in result.output and "README" in result.output
     numbers = json.loads(summary.read_text())
-    assert numbers["skipped_files"] == 2 and sorted(Path(p).name for p in numbers["skipped"]) == ["README", "notes.docx"]
+    assert numbers["skipped_files"] == 2 and sorted(Path(p).name for p in numbers["skipped"]) == [
+        "README",
+        "notes.docx",
+    ]
 
 
 def test_quiet_prints_only_errors_and_summary_json_has_the_figures(trained, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("The council met. The radical regime lied.")
-    good = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
-                               "--quiet", "--summary-json", str(tmp_path / "s.json")])
+    good = runner.invoke(
+        app,
+        [
+            "score",
+            str(docs),
+            "-m",
+            str(trained / "model"),
+            "-o",
+            str(tmp_path / "o.jsonl"),
+            "--quiet",
+            "--summary-json",
+            str(tmp_path / "s.json"),
+        ],
+    )
     assert good.exit_code == 0 and good.output == ""
     numbers = json.loads((tmp_path / "s.json").read_text())
     for key in ("documents", "sentences", "failed", "skipped_files", "share_flagged", "timings"):
         assert key in numbers, key
     assert numbers["documents"] == 1 and numbers["sentences"] == 2 and numbers["timings"]["total_s"] > 0
     (docs / "empty.txt").write_text("")
-    bad = runner.invoke(app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(tmp_path / "o2.jsonl"),
-                              "--quiet"])
+    bad = runner.invoke(
+        app, ["score", str(docs), "-m", str(trained / "model"), "-o", str(tmp_path / "o2.jsonl"), "--quiet"]
+    )
     assert bad.exit_code == 1
     assert [line for line in bad.output.splitlines() if line.strip()] == [
-        f"failed {docs / 'empty.txt'}: expected article text, found an empty document"]
+        f"failed {docs / 'empty.txt'}: expected article text, found an empty document"
+    ]
 
 
 def test_progress_bar_has_a_total(trained, tmp_path):
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": str(i), "text": "The council met."}) + "\n"
-                                              for i in range(5)))
+    (tmp_path / "a.jsonl").write_text(
+        "".join(json.dumps({"id": str(i), "text": "The council met."}) + "\n" for i in range(5))
+    )
     (tmp_path / "b.txt").write_text("The mayor spoke.")
-    result = runner.invoke(app, ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"),
-                                 "--progress"], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app,
+        ["score", str(tmp_path), "-m", str(trained / "model"), "-o", str(tmp_path / "o.jsonl"), "--progress"],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     assert "6/6 documents" in result.output and "ETA" in result.output
 
@@ -348,8 +476,9 @@ def test_progress_bar_has_a_total(trained, tmp_path):
 def test_user_target_names_are_kept(trained, tmp_path):
     (tmp_path / "a.txt").write_text("Washington rejected the plan.")
     out = tmp_path / "o.jsonl"
-    result = runner.invoke(app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "-o", str(out),
-                                 "--target", "White House"])
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "a.txt"), "-m", str(trained / "model"), "-o", str(out), "--target", "White House"]
+    )
     assert result.exit_code == 0, result.output
     (sentence,) = [r for r in read_records(out) if r["record"] == "sentence"]
     assert [(s["target"], s["mention"]) for s in sentence["stance"]] == [("White House", "Washington")]
@@ -363,12 +492,42 @@ def test_show_asks_which_document(trained, tmp_path):
     model = ["-m", str(trained / "model")]
     several = runner.invoke(app, ["show", str(docs)] + model)
     assert several.exit_code == 2 and "--doc" in one_line_error(several) and "a, b" in several.output
-    chosen = runner.invoke(app, ["show", str(docs), "--doc", "b", "--device", "cpu", "--precision", "fp32",
-                                 "--aliases", str(tmp_path / "none.yaml")] + model)
+    chosen = runner.invoke(
+        app,
+        [
+            "show",
+            str(docs),
+            "--doc",
+            "b",
+            "--device",
+            "cpu",
+            "--precision",
+            "fp32",
+            "--aliases",
+            str(tmp_path / "none.yaml"),
+        ]
+        + model,
+    )
     assert chosen.exit_code == 2 and "none.yaml" in chosen.output  # --aliases is read
     (tmp_path / "aliases.yaml").write_text("Regime: [regime]\n")
-    chosen = runner.invoke(app, ["show", str(docs), "--doc", "b", "--device", "cpu", "--precision", "fp32",
-                                 "--aliases", str(tmp_path / "aliases.yaml"), "-t", "Regime"] + model)
+    chosen = runner.invoke(
+        app,
+        [
+            "show",
+            str(docs),
+            "--doc",
+            "b",
+            "--device",
+            "cpu",
+            "--precision",
+            "fp32",
+            "--aliases",
+            str(tmp_path / "aliases.yaml"),
+            "-t",
+            "Regime",
+        ]
+        + model,
+    )
     assert chosen.exit_code == 0, chosen.output
     assert "The radical regime attacked." in chosen.output and "The council met." not in chosen.output
     feed = tmp_path / "feed.jsonl"
@@ -377,19 +536,26 @@ def test_show_asks_which_document(trained, tmp_path):
     assert ask.exit_code == 2 and "x1, x2" in ask.output
     picked = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x2"] + model)
     assert picked.exit_code == 0 and "Two." in picked.output and "One." not in picked.output
-    missing = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x9"] + model)
+    missing = runner.invoke(
+        app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x9"] + model
+    )
     assert missing.exit_code == 2 and "x9" in missing.output
 
 
 def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(trained, tmp_path):
     feed = tmp_path / "feed.jsonl"
-    feed.write_text("".join(json.dumps({"id": f"d{i}", "text": "The council met. The radical regime lied again."}) + "\n"
-                            for i in range(20000)))
+    feed.write_text(
+        "".join(
+            json.dumps({"id": f"d{i}", "text": "The council met. The radical regime lied again."}) + "\n"
+            for i in range(20000)
+        )
+    )
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
     args = ["score", str(feed), "-m", str(trained / "model"), "-o", str(out), "--no-progress", "--batch-size", "8"]
-    proc = subprocess.Popen([sys.executable, "-m", "stance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
         time.sleep(0.05)
@@ -397,11 +563,13 @@ def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(trained, tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and not out.exists()
-    command = next(line for line in err.splitlines() if line.startswith("continue with: "))[len("continue with: "):]
+    command = next(line for line in err.splitlines() if line.startswith("continue with: "))[len("continue with: ") :]
     assert command.startswith("stance score ") and command.endswith("--resume")
     import shlex
 
-    resumed = subprocess.run([sys.executable, "-m", "stance", *shlex.split(command)[1:]], capture_output=True, text=True)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "stance", *shlex.split(command)[1:]], capture_output=True, text=True
+    )
     assert resumed.returncode == 0, resumed.stderr
     summaries = [r["doc_id"] for r in read_records(out) if r["record"] == "summary"]
     assert summaries == [f"d{i}" for i in range(20000)]

@@ -17,8 +17,10 @@ def test_default_config_loads():
 
 
 def test_dotted_overrides_apply():
-    config = load_config(REPO / "configs" / "default.yaml",
-                         ["training.epochs=2", "model.max_length=64", "data.datasets.2.negative_sentence_fraction=0.5"])
+    config = load_config(
+        REPO / "configs" / "default.yaml",
+        ["training.epochs=2", "model.max_length=64", "data.datasets.2.negative_sentence_fraction=0.5"],
+    )
     assert config.training.epochs == 2
     assert config.model.max_length == 64
     assert config.data.datasets[2].negative_sentence_fraction == 0.5

@@ -24,8 +24,11 @@ def test_babe_labels_words_and_soft_targets():
     assert [e.framing for e in hard] == [1.0, 0.0, 1.0, None]
     assert soft[0].framing == pytest.approx(0.75)  # 3 of 4 annotators said biased
     assert soft[1].framing == 0.0
-    assert spans_text(hard[0]) == [("radical", "loaded_language"), ("lied", "loaded_language"),
-                                   ("disastrous war", "loaded_language")]
+    assert spans_text(hard[0]) == [
+        ("radical", "loaded_language"),
+        ("lied", "loaded_language"),
+        ("disastrous war", "loaded_language"),
+    ]
     assert spans_text(hard[2]) == [("socialist fantasy", "loaded_language")]
     assert hard[1].spans == []
 
@@ -45,10 +48,16 @@ def test_mbic_duplicates_of_babe_are_removed_before_splitting():
 def test_ptc_spans_are_cut_into_line_sentences():
     examples = load_ptc(FIXTURES / "ptc")
     by_text = {e.text: e for e in examples}
-    assert list(by_text) == ["Title of the article", "The corrupt elite wants war.",
-                             "The minister spoke on Monday.", "These traitors must go, said the leader."]
-    assert spans_text(by_text["The corrupt elite wants war."]) == [("corrupt elite", "loaded_language"),
-                                                                     ("war", "loaded_language")]
+    assert list(by_text) == [
+        "Title of the article",
+        "The corrupt elite wants war.",
+        "The minister spoke on Monday.",
+        "These traitors must go, said the leader.",
+    ]
+    assert spans_text(by_text["The corrupt elite wants war."]) == [
+        ("corrupt elite", "loaded_language"),
+        ("war", "loaded_language"),
+    ]
     # The cross-line span continues into the next sentence; Doubt is not a loaded-term technique.
     assert spans_text(by_text["The minister spoke on Monday."]) == [("The", "loaded_language")]
     assert spans_text(by_text["These traitors must go, said the leader."]) == [("traitors", "name_calling")]
@@ -89,17 +98,31 @@ def test_generic_table_with_column_mapping(tmp_path, suffix):
     import pandas as pd
 
     rows = [
-        {"sentence": "The corrupt mayor lied.", "bias": "Biased", "words": json.dumps(["corrupt", "lied"]),
-         "tg": json.dumps([{"mention": "mayor", "label": "against"}]), "doc": "d1"},
-        {"sentence": "The council met.", "bias": "neutral", "words": json.dumps([]),
-         "tg": json.dumps([{"start": 4, "end": 11, "label": "neutral"}]), "doc": "d2"},
+        {
+            "sentence": "The corrupt mayor lied.",
+            "bias": "Biased",
+            "words": json.dumps(["corrupt", "lied"]),
+            "tg": json.dumps([{"mention": "mayor", "label": "against"}]),
+            "doc": "d1",
+        },
+        {
+            "sentence": "The council met.",
+            "bias": "neutral",
+            "words": json.dumps([]),
+            "tg": json.dumps([{"start": 4, "end": 11, "label": "neutral"}]),
+            "doc": "d2",
+        },
     ]
     path = tmp_path / f"mine.{suffix}"
     frame = pd.DataFrame(rows)
-    {"csv": lambda: frame.to_csv(path, index=False), "jsonl": lambda: frame.to_json(path, orient="records", lines=True),
-     "parquet": lambda: frame.to_parquet(path)}[suffix]()
-    examples = load_table(path, columns={"text": "sentence", "framing": "bias", "loaded_terms": "words",
-                                         "targets": "tg", "group": "doc"})
+    {
+        "csv": lambda: frame.to_csv(path, index=False),
+        "jsonl": lambda: frame.to_json(path, orient="records", lines=True),
+        "parquet": lambda: frame.to_parquet(path),
+    }[suffix]()
+    examples = load_table(
+        path, columns={"text": "sentence", "framing": "bias", "loaded_terms": "words", "targets": "tg", "group": "doc"}
+    )
     assert [e.framing for e in examples] == [1.0, 0.0]
     assert spans_text(examples[0]) == [("corrupt", "loaded_language"), ("lied", "loaded_language")]
     assert [(examples[0].text[t.start : t.end], t.label) for t in examples[0].targets] == [("mayor", "against")]
@@ -116,12 +139,16 @@ def test_generic_table_missing_text_column_says_how_to_fix(tmp_path):
 
 def test_load_splits_dedups_subsamples_and_holds_out_test():
     config = TrainConfig(
-        data={"root": str(FIXTURES), "validation_fraction": 0.5, "datasets": [
-            {"adapter": "babe", "path": "babe"},
-            {"adapter": "mbic", "path": "mbic"},
-            {"adapter": "ptc", "path": "ptc", "negative_sentence_fraction": 0.0},
-            {"adapter": "newsmtsc", "path": "newsmtsc/train.jsonl", "split": "test"},
-        ]}
+        data={
+            "root": str(FIXTURES),
+            "validation_fraction": 0.5,
+            "datasets": [
+                {"adapter": "babe", "path": "babe"},
+                {"adapter": "mbic", "path": "mbic"},
+                {"adapter": "ptc", "path": "ptc", "negative_sentence_fraction": 0.0},
+                {"adapter": "newsmtsc", "path": "newsmtsc/train.jsonl", "split": "test"},
+            ],
+        }
     )
     splits = load_splits(config)
     texts = [normalize_text(e.text) for e in splits.train + splits.validation]

@@ -52,4 +52,6 @@ def test_default_model_separates_opinion_from_fact(scorer):
 def test_default_model_marks_loaded_terms(scorer):
     docs = [Document(doc_id="x", path="x.txt", text=OPINIONATED[0] + " " + OPINIONATED[2])]
     terms = [t["text"].lower() for r in scorer.score(docs) if r["record"] == "sentence" for t in r["loaded_terms"]]
-    assert any(w in " ".join(terms) for w in ("reckless", "cowardly", "betrayed", "fool", "lies", "radical", "extremists"))
+    assert any(
+        w in " ".join(terms) for w in ("reckless", "cowardly", "betrayed", "fool", "lies", "radical", "extremists")
+    )

@@ -10,17 +10,37 @@ from conftest import build_tiny_base, tiny_config
 
 
 def run_train(args: list[str], cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"})
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
+    )
 
 
 def test_two_gloo_processes_train_in_lockstep_and_save(tmp_path):
     base = build_tiny_base(tmp_path / "base")
     config = tiny_config(tmp_path, base, epochs=2, patience=100)
-    single = run_train([sys.executable, "-m", "stance.cli", "train", str(config), "-o", str(tmp_path / "one")], tmp_path)
+    single = run_train(
+        [sys.executable, "-m", "stance.cli", "train", str(config), "-o", str(tmp_path / "one")], tmp_path
+    )
     assert single.returncode == 0, single.stderr[-3000:]
-    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-              "--module", "stance.cli", "train", str(config), "-o", str(tmp_path / "two")]
+    launch = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "--module",
+        "stance.cli",
+        "train",
+        str(config),
+        "-o",
+        str(tmp_path / "two"),
+    ]
     double = run_train(launch, tmp_path)
     assert double.returncode == 0, double.stderr[-3000:]
 

@@ -33,10 +33,19 @@ def test_html_main_text_without_boilerplate(tmp_path):
 
 
 def test_json_fields_are_configurable_and_title_comes_first(tmp_path):
-    (tmp_path / "a.json").write_text(json.dumps([
-        {"uid": "x1", "body": "The council met.", "headline": "Council meets", "targets": [{"text": "council", "start": 4, "end": 11}]},
-        {"uid": "x2", "nobody": "oops"},
-    ]))
+    (tmp_path / "a.json").write_text(
+        json.dumps(
+            [
+                {
+                    "uid": "x1",
+                    "body": "The council met.",
+                    "headline": "Council meets",
+                    "targets": [{"text": "council", "start": 4, "end": 11}],
+                },
+                {"uid": "x2", "nobody": "oops"},
+            ]
+        )
+    )
     docs = list(read_documents([tmp_path], ReadOptions(id_field="uid", text_field="body", title_field="headline")))
     assert docs[0].doc_id == "x1" and docs[0].text == "Council meets\n\nThe council met."
     t = docs[0].targets[0]
@@ -60,10 +69,14 @@ def test_missing_path_is_an_error_document(tmp_path):
 def test_parquet_records(tmp_path):
     import pandas as pd
 
-    pd.DataFrame({"id": ["p1", "p2"], "text": ["One.", "Two."], "targets": [["One"], []]}).to_parquet(tmp_path / "a.parquet")
+    pd.DataFrame({"id": ["p1", "p2"], "text": ["One.", "Two."], "targets": [["One"], []]}).to_parquet(
+        tmp_path / "a.parquet"
+    )
     docs = list(read_documents([tmp_path]))
     assert [(d.doc_id, d.path.split("/")[-1], d.text, d.targets) for d in docs] == [
-        ("p1", "a.parquet:0", "One.", ["One"]), ("p2", "a.parquet:1", "Two.", [])]
+        ("p1", "a.parquet:0", "One.", ["One"]),
+        ("p2", "a.parquet:1", "Two.", []),
+    ]
 
 
 def test_a_failing_html_extractor_fails_one_file_not_the_folder(tmp_path, monkeypatch):

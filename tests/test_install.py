@@ -61,32 +61,59 @@ def test_wheel_in_a_fresh_venv_scores_from_another_directory(tmp_path):
     environment through a .pth file, so the test runs offline.
     """
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-                    str(REPO)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = dist.glob("stance_news-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site),
-                    str(wheel)], check=True, capture_output=True)
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     elsewhere = tmp_path / "elsewhere"
     shutil.copytree(REPO / "examples" / "articles", elsewhere / "articles")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "STANCE_MODEL")}
-    where = subprocess.run([python, "-c", "import stance.defaults as d; print(d.shipped_model_dir()); "
-                            "print(d.default_aliases_path())"], cwd=elsewhere, env=env, capture_output=True,
-                           text=True, check=True).stdout.split()
+    where = subprocess.run(
+        [python, "-c", "import stance.defaults as d; print(d.shipped_model_dir()); print(d.default_aliases_path())"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert all(p.startswith(str(site)) for p in where), where
-    run = subprocess.run([python, "-m", "stance", "score", "articles", "-o", "out.jsonl", "--quiet",
-                          "--target", "United States"], cwd=elsewhere, env=env, capture_output=True, text=True)
+    run = subprocess.run(
+        [python, "-m", "stance", "score", "articles", "-o", "out.jsonl", "--quiet", "--target", "United States"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     import json
 
     records = [json.loads(line) for line in (elsewhere / "out.jsonl").read_text().splitlines()]
     assert sum(r["record"] == "summary" for r in records) == 4
     # The alias table came with the wheel: "US" and "Washington" count toward "United States".
-    mentions = {s["mention"] for r in records if r["record"] == "sentence" for s in r["stance"]
-                if s["target"] == "United States"}
+    mentions = {
+        s["mention"]
+        for r in records
+        if r["record"] == "sentence"
+        for s in r["stance"]
+        if s["target"] == "United States"
+    }
     assert mentions & {"US", "U.S.", "Washington", "American", "White House"}, mentions

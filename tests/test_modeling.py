@@ -11,11 +11,25 @@ from stance.labels import LOADED_TAGS, STANCE_LABELS
 from stance.modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 
 SENTENCES = [
-    Example("the radical regime attacked the brave people", "t", "1", framing=1.0,
-            spans=[Span(4, 11, "loaded_language")], targets=[TargetLabel(12, 18, "against")]),
-    Example("the president said the budget rose", "t", "2", framing=0.0, spans=[], targets=[TargetLabel(4, 13, "neutral")]),
-    Example("thugs and terrorists killed the people", "t", "3", framing=1.0,
-            spans=[Span(0, 5, "name_calling"), Span(10, 20, "name_calling")], targets=[TargetLabel(32, 38, "favor")]),
+    Example(
+        "the radical regime attacked the brave people",
+        "t",
+        "1",
+        framing=1.0,
+        spans=[Span(4, 11, "loaded_language")],
+        targets=[TargetLabel(12, 18, "against")],
+    ),
+    Example(
+        "the president said the budget rose", "t", "2", framing=0.0, spans=[], targets=[TargetLabel(4, 13, "neutral")]
+    ),
+    Example(
+        "thugs and terrorists killed the people",
+        "t",
+        "3",
+        framing=1.0,
+        spans=[Span(0, 5, "name_calling"), Span(10, 20, "name_calling")],
+        targets=[TargetLabel(32, 38, "favor")],
+    ),
     Example("the bank reported the rate", "t", "4", framing=0.0, spans=[], targets=[TargetLabel(4, 8, "neutral")]),
 ]
 
@@ -121,7 +135,10 @@ def test_token_budget_batches_cover_every_sentence_once_within_budget():
         longest = max(lengths[i] for i in batch)
         assert len(batch) <= 4 and (len(batch) == 1 or len(batch) * longest <= 256)
     # Short sentences still fill a batch; a sentence over the budget runs alone.
-    assert [lengths[i] for i in batches[0]] == [3, 5, 9, 12] and [[lengths[i] for i in b] for b in batches[-2:]] == [[500], [511]]
+    assert [lengths[i] for i in batches[0]] == [3, 5, 9, 12] and [[lengths[i] for i in b] for b in batches[-2:]] == [
+        [500],
+        [511],
+    ]
     assert len(length_batches(lengths, batch_size=4, max_tokens=None)) == 3
 
 
@@ -199,8 +216,15 @@ def test_decoded_spans_are_ordered_disjoint_and_in_bounds():
     from hypothesis import strategies as st
 
     @settings(max_examples=300, deadline=None)
-    @given(st.lists(st.tuples(st.sampled_from(["so", "-", "called", "anti", "terror", ",", "x"]),
-                              st.booleans(), st.integers(0, 4)), min_size=1, max_size=12))
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["so", "-", "called", "anti", "terror", ",", "x"]), st.booleans(), st.integers(0, 4)
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
     def check(words):
         text, spans_w, probs = "", [], []
         for word, space, tag in words:

@@ -22,7 +22,8 @@ def test_journal_recovers_complete_documents_and_cuts_a_torn_tail(tmp_path):
     out = tmp_path / "o.jsonl"
     partial = tmp_path / "o.jsonl.partial"
     lines = [
-        {"record": "sentence", "doc_id": "a", "path": "a.txt"}, {"record": "summary", "doc_id": "a", "path": "a.txt"},
+        {"record": "sentence", "doc_id": "a", "path": "a.txt"},
+        {"record": "summary", "doc_id": "a", "path": "a.txt"},
         {"record": "error", "doc_id": "b", "path": "b.txt", "error": "x"},
         {"record": "sentence", "doc_id": "c", "path": "c.txt"},
     ]
@@ -66,11 +67,25 @@ def test_resume_after_kill_9_loses_and_duplicates_nothing(tmp_path):
     n_docs = 400
     for i in range(n_docs):
         (docs / f"doc{i:04d}.txt").write_text(
-            f"Article {i}. " + " ".join(f"The president said the budget rose by {i} percent on Monday." for _ in range(12))
+            f"Article {i}. "
+            + " ".join(f"The president said the budget rose by {i} percent on Monday." for _ in range(12))
         )
     out = tmp_path / "out.jsonl"
-    cmd = [sys.executable, "-m", "stance.cli", "score", str(docs), "-m", str(model), "-o", str(out),
-           "--batch-size", "1", "--auto-targets", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stance.cli",
+        "score",
+        str(docs),
+        "-m",
+        str(model),
+        "-o",
+        str(out),
+        "--batch-size",
+        "1",
+        "--auto-targets",
+        "0",
+    ]
     env = os.environ | {"OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = out.with_name(out.name + ".partial")

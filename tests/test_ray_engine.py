@@ -22,10 +22,13 @@ def test_ray_engine_matches_local_engine(trained, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     for i in range(6):
-        (docs / f"d{i}.txt").write_text(f"Title {i}\n\nThe regime attacked the city. \"They are thugs,\" said the mayor. "
-                                        f"Washington said {i} people died.")
+        (docs / f"d{i}.txt").write_text(
+            f'Title {i}\n\nThe regime attacked the city. "They are thugs," said the mayor. '
+            f"Washington said {i} people died."
+        )
     (docs / "feed.jsonl").write_text(
-        json.dumps({"id": "j1", "text": "Trump praised Biden.", "targets": ["Biden"]}) + "\n{broken\n")
+        json.dumps({"id": "j1", "text": "Trump praised Biden.", "targets": ["Biden"]}) + "\n{broken\n"
+    )
     (docs / "empty.txt").write_text("")
     common = ["-m", str(trained / "model"), "--target", "United States=US,Washington", "--precision", "fp32"]
     local = tmp_path / "local.jsonl"
@@ -34,12 +37,29 @@ def test_ray_engine_matches_local_engine(trained, tmp_path):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         shards = tmp_path / "shards"
-        r2 = runner.invoke(app, ["score", str(docs), "-o", str(shards), "--engine", "ray", "--num-actors", "1", *common])
+        r2 = runner.invoke(
+            app, ["score", str(docs), "-o", str(shards), "--engine", "ray", "--num-actors", "1", *common]
+        )
         assert r2.exit_code == 1, r2.output
         ray_lines = [line for shard in sorted(shards.glob("part-*.jsonl")) for line in shard.read_text().splitlines()]
         assert records(ray_lines) == records(local.read_text().splitlines())
         parquet = tmp_path / "pq"
-        r3 = runner.invoke(app, ["score", str(docs), "-o", str(parquet), "--engine", "ray", "--format", "parquet", "--num-actors", "2", *common])
+        r3 = runner.invoke(
+            app,
+            [
+                "score",
+                str(docs),
+                "-o",
+                str(parquet),
+                "--engine",
+                "ray",
+                "--format",
+                "parquet",
+                "--num-actors",
+                "2",
+                *common,
+            ],
+        )
         assert r3.exit_code == 1, r3.output
         import pandas as pd
 

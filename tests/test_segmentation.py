@@ -12,8 +12,11 @@ def texts(text: str) -> list[str]:
 
 def test_abbreviations_initials_and_decimals_do_not_split():
     text = "The U.S. Army and Gen. Smith met on Jan. 5 in Washington. John F. Kennedy spoke. Prices rose 3.5 percent."
-    assert texts(text) == ["The U.S. Army and Gen. Smith met on Jan. 5 in Washington.", "John F. Kennedy spoke.",
-                           "Prices rose 3.5 percent."]
+    assert texts(text) == [
+        "The U.S. Army and Gen. Smith met on Jan. 5 in Washington.",
+        "John F. Kennedy spoke.",
+        "Prices rose 3.5 percent.",
+    ]
 
 
 def test_quotes_and_lines():
@@ -49,4 +52,7 @@ def test_offsets_hold_for_any_unicode(text):
 
 def test_dotted_acronym_can_end_a_sentence():
     assert texts("He moved to the U.S. The move was hard. Gen. Smith agreed.") == [
-        "He moved to the U.S.", "The move was hard.", "Gen. Smith agreed."]
+        "He moved to the U.S.",
+        "The move was hard.",
+        "Gen. Smith agreed.",
+    ]

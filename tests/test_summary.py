@@ -4,10 +4,18 @@ from stance.summary import CorpusSummary, article_summary
 
 
 def sentence(i: int, voice: str, score: float, flag: bool, terms=(), stance=()) -> dict:
-    return {"record": "sentence", "doc_id": "d", "path": "d.txt", "sentence_index": i, "voice": {"label": voice, "source": None},
-            "framing": {"score": score, "flag": flag},
-            "loaded_terms": [{"text": t, "category": "loaded_language", "voice": {"label": voice, "source": None}} for t in terms],
-            "stance": [{"target": tg, "label": lb, "scores": sc} for tg, lb, sc in stance]}
+    return {
+        "record": "sentence",
+        "doc_id": "d",
+        "path": "d.txt",
+        "sentence_index": i,
+        "voice": {"label": voice, "source": None},
+        "framing": {"score": score, "flag": flag},
+        "loaded_terms": [
+            {"text": t, "category": "loaded_language", "voice": {"label": voice, "source": None}} for t in terms
+        ],
+        "stance": [{"target": tg, "label": lb, "scores": sc} for tg, lb, sc in stance],
+    }
 
 
 def test_article_summary_framing_index_terms_and_stance_by_voice():
@@ -40,9 +48,21 @@ def test_corpus_summary_holds_fixed_memory_over_many_articles(monkeypatch):
     corpus = CorpusSummary()
     common = {"against": 1, "neutral": 0, "favor": 0}
     for i in range(1_000):
-        record = article_summary([sentence(0, "editorial", 0.9, True, ["regime", f"rare{i}"],
-                                           [("Iraq", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1}),
-                                            (f"Target {i}", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1})])])
+        record = article_summary(
+            [
+                sentence(
+                    0,
+                    "editorial",
+                    0.9,
+                    True,
+                    ["regime", f"rare{i}"],
+                    [
+                        ("Iraq", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1}),
+                        (f"Target {i}", "against", {"against": 0.8, "neutral": 0.1, "favor": 0.1}),
+                    ],
+                )
+            ]
+        )
         corpus.add(record)
         corpus.add({"record": "error", "doc_id": str(i), "path": f"{i}.txt", "error": "empty"})
     assert len(corpus.terms) <= 100 and len(corpus.stance) <= 100 and len(corpus.errors) == summary_module.SHOWN_ERRORS

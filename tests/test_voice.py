@@ -46,7 +46,7 @@ def test_apostrophes_are_not_quotes():
 
 def test_single_curly_quotes():
     text = "The minister called it ‘a disgraceful betrayal’ of voters."
-    (start, end), = quote_regions(text)
+    ((start, end),) = quote_regions(text)
     assert text[start:end] == "a disgraceful betrayal"
 
 
