@@ -59,15 +59,18 @@ def train(
     ),
     output: Path = typer.Option(Path("runs/model"), "-o", "--output", metavar="DIR", help="Output directory."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUTPUT/checkpoint after a kill."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP + " Mixed precision on a GPU."),
 ) -> None:
     """Train a model from labelled corpora."""
     from .config import load_config
+    from .devices import check_device
     from .training import train as run_training
 
     try:
+        check_device(device)
         cfg = load_config(config, overrides or [])
-        final = run_training(cfg, output, resume=resume)
-    except StanceError as exc:
+        final = run_training(cfg, output, resume=resume, device=device)
+    except (StanceError, ValueError) as exc:
         fail(exc)
     typer.echo(f"model written to {final}")
 

@@ -31,3 +31,45 @@ def check_device(device: str) -> str:
     if device == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
         raise ValueError("expected an Apple GPU for --device mps, found none; use --device cpu or auto")
     return device
+
+
+def resolve_device(device: str, local_rank: int = 0) -> str:
+    """A concrete device for `device`: auto picks CUDA, then Apple's MPS, then the CPU. Under torchrun a
+    bare `cuda` means this process's GPU (LOCAL_RANK)."""
+    check_device(device)
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            device = "cuda"
+        elif hasattr(torch.backends, "mps") and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    if device == "cuda":
+        device = f"cuda:{local_rank}"
+    return device
+
+
+def distributed_backend(device: str) -> str:
+    """The process-group backend for a device: NCCL between GPUs, gloo between CPU processes."""
+    return "nccl" if device.startswith("cuda") else "gloo"
+
+
+def training_autocast(device: str):
+    """Mixed precision for training on a GPU (bf16 where supported, else fp16); none on CPU or MPS,
+    where float32 is both the fastest and the safest."""
+    import contextlib
+
+    import torch
+
+    if not device.startswith("cuda"):
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+
+
+def needs_grad_scaler(device: str) -> bool:
+    """fp16 autocast needs loss scaling; bf16 and float32 do not."""
+    import torch
+
+    return device.startswith("cuda") and not torch.cuda.is_bf16_supported()

@@ -15,9 +15,14 @@ import torch.distributed as dist
 T = TypeVar("T")
 
 
-def init() -> None:
+def init(backend: str = "gloo") -> None:
+    """Join the process group when launched by torchrun; `backend` matches the device (see devices.py)."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        dist.init_process_group(backend=backend)
+
+
+def local_rank() -> int:
+    return int(os.environ.get("LOCAL_RANK", "0"))
 
 
 def world_size() -> int:
@@ -56,9 +61,11 @@ def shard(batches: Sequence[T]) -> list[T]:
     return list(batches[rank() : usable : n])
 
 
-def wrap(model: torch.nn.Module) -> torch.nn.Module:
+def wrap(model: torch.nn.Module, device: str = "cpu") -> torch.nn.Module:
     if not dist.is_initialized():
         return model
+    if device.startswith("cuda"):
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=[torch.device(device).index])
     return torch.nn.parallel.DistributedDataParallel(model)
 
 

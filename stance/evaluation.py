@@ -60,7 +60,7 @@ def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePredictio
 
 
 def evaluate_examples(
-    model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64, device="cpu"
+    model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64, device=None
 ) -> dict:
     """Metrics for every head that `examples` carry labels for."""
     encoded = encode_examples(tokenizer, examples, max_length)

@@ -52,12 +52,15 @@ def predict(
     encoded: Sequence[Encoded],
     pad_id: int,
     batch_size: int = 64,
-    device: torch.device | str = "cpu",
+    device: torch.device | str | None = None,
     max_tokens: int | None = MAX_BATCH_TOKENS,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[SentencePrediction]:
-    """Predictions in the order of `encoded`; `on_batch(n)` is told after each batch of n sentences."""
+    """Predictions in the order of `encoded`, computed on `device` (default: where the model's weights
+    are); `on_batch(n)` is told after each batch of n sentences."""
     model.eval()
+    if device is None:
+        device = next(model.parameters()).device
     temperature = float(model.framing_temperature)
     mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     results: list[SentencePrediction | None] = [None] * len(encoded)

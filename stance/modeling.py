@@ -183,7 +183,7 @@ def stored_state(model: StanceModel, freeze_embeddings: bool, dtype: torch.dtype
     for name, tensor in model.state_dict().items():
         if freeze_embeddings and name.startswith("encoder.embeddings."):
             continue  # reloaded from the base package at load time
-        state[name] = tensor.detach().to(dtype if tensor.is_floating_point() else tensor.dtype).contiguous()
+        state[name] = tensor.detach().cpu().to(dtype if tensor.is_floating_point() else tensor.dtype).contiguous()
     return state
 
 

@@ -28,6 +28,7 @@ import yaml
 from . import distributed
 from .config import TrainConfig
 from .data import Splits, fingerprint, load_splits
+from .devices import distributed_backend, needs_grad_scaler, resolve_device, training_autocast
 from .evaluation import calibrate, evaluate_by_source, headline, precision_costs, validate
 from .examples import encode_examples
 from .features import Encoded, collate
@@ -110,7 +111,7 @@ def save_checkpoint(out: Path, model, optimizer, scheduler, state: TrainState, c
     tmp = out / (DIR_CHECKPOINT + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+    save_file({k: v.cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
     opt_tensors, opt_meta = _flatten_optimizer(optimizer)
     save_file(opt_tensors, str(tmp / "optimizer.safetensors"))
     meta = {
@@ -135,7 +136,7 @@ def _flatten_optimizer(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torc
     tensors = {}
     for pid, pstate in sd["state"].items():
         for key, value in pstate.items():
-            tensors[f"{pid}.{key}"] = (value if torch.is_tensor(value) else torch.tensor(value)).contiguous()
+            tensors[f"{pid}.{key}"] = (value if torch.is_tensor(value) else torch.tensor(value)).cpu().contiguous()
     return tensors, {"param_groups": sd["param_groups"]}
 
 
@@ -182,9 +183,12 @@ def train_while_improving(
     config: TrainConfig,
     logger: Logger,
     out: Path,
+    device: str = "cpu",
 ) -> Iterator[tuple[TrainState, bool]]:
-    """Yields (state, improved) after every evaluation, until patience or the step budget runs out."""
+    """Yields (state, improved) after every evaluation, until patience or the step budget runs out.
+    Batches run on `device`, in mixed precision on a GPU."""
     t = config.training
+    scaler = torch.amp.GradScaler("cuda", enabled=needs_grad_scaler(device))
     lengths = [len(e) for e in encoded]
     steps_per_epoch = len(epoch_batches(lengths, t.batch_size, t.seed, 0))
     eval_every = t.eval_every or steps_per_epoch
@@ -196,13 +200,15 @@ def train_while_improving(
         for b in range(state.batch_in_epoch, len(batches)):
             set_seed(t.seed + state.step)  # dropout masks are reproducible after resume
             model.train()
-            batch = collate([encoded[i] for i in batches[b]], pad_id)
-            out_ = model(**batch)
-            losses = out_["losses"]
-            loss = sum(t.loss_weights.get(k, 1.0) * v for k, v in losses.items()) + model_of(model).zero_touch()
-            loss.backward()
+            batch = {k: v.to(device) for k, v in collate([encoded[i] for i in batches[b]], pad_id).items()}
+            with training_autocast(device):
+                losses = model(**batch)["losses"]
+                loss = sum(t.loss_weights.get(k, 1.0) * v for k, v in losses.items()) + model_of(model).zero_touch()
+            scaler.scale(loss).backward()  # a no-op scaler except for fp16 autocast
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             state.step += 1
@@ -266,9 +272,14 @@ def build_model(config: TrainConfig) -> StanceModel:
     return StanceModel(encoder, dropout=config.model.dropout)
 
 
-def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Path:
+def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto") -> Path:
+    """Train on `device` (auto: a GPU when there is one); under torchrun each process takes its own GPU,
+    and the process group's backend matches the device (NCCL for GPUs, gloo for CPUs)."""
     out = Path(out_dir)
-    distributed.init()
+    device = resolve_device(device, distributed.local_rank())
+    distributed.init(distributed_backend(device))
+    if device.startswith("cuda"):
+        torch.cuda.set_device(device)
     if config.training.num_threads:
         torch.set_num_threads(config.training.num_threads)
     set_seed(config.training.seed)
@@ -278,7 +289,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
     tokenizer = load_tokenizer(config.model.base_model)
     splits = load_splits(config)
     encoded = encode_examples(tokenizer, splits.train, config.model.max_length)
-    model = build_model(config)
+    model = build_model(config).to(device)
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(epoch_batches([len(e) for e in encoded], config.training.batch_size, config.training.seed, 0))
     total = total_steps(config, steps_per_epoch)
@@ -298,7 +309,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
             "world_size": distributed.world_size(),
         }
     )
-    wrapped = distributed.wrap(model)
+    wrapped = distributed.wrap(model, device)
     save = lambda: save_model(  # noqa: E731
         model,
         tokenizer,
@@ -310,7 +321,7 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
     )
     try:
         for _, improved in train_while_improving(  # the loop updates `state` in place
-            wrapped, tokenizer, encoded, splits.validation, optimizer, scheduler, state, config, logger, out
+            wrapped, tokenizer, encoded, splits.validation, optimizer, scheduler, state, config, logger, out, device
         ):
             if improved and distributed.is_main():
                 save()
@@ -331,14 +342,15 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False) -> Pat
                 "world_size": distributed.world_size(),
             }
         )
-        return finalize(out, config, splits, state)
+        return finalize(out, config, splits, state, device)
     finally:
         distributed.shutdown()
 
 
-def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) -> Path:
+def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu") -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
+    model.to(device)
     calibrate(model, tokenizer, splits.validation, config.model.max_length)
     _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)
     final = out / DIR_MODEL
@@ -364,11 +376,13 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState) 
         extra=extra,
     )
     exported, tokenizer, _ = load_model(final)
+    exported.to(device)
     _, numbers, val_metrics = validate(
         exported, tokenizer, splits.validation, config.model.max_length, tune_threshold=False
     )
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
-    costs = precision_costs(exported, tokenizer, splits.validation, config.model.max_length, numbers)
+    # The CPU scoring precisions are measured on the CPU, whatever device trained the model.
+    costs = precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers)
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},

@@ -55,3 +55,31 @@ def test_two_gloo_processes_train_in_lockstep_and_save(tmp_path):
     assert two_end["step"] == two_start["total_steps"]
     assert (tmp_path / "two" / "model" / "model.safetensors").exists()
     assert json.loads((tmp_path / "two" / "model" / "config.json").read_text())["format"] == "stance-multitask"
+
+
+def test_backend_and_mixed_precision_follow_the_device():
+    import contextlib
+
+    from stance.devices import distributed_backend, resolve_device, training_autocast
+
+    assert distributed_backend("cpu") == "gloo" and distributed_backend("cuda:1") == "nccl"
+    assert isinstance(training_autocast("cpu"), contextlib.nullcontext)
+    assert resolve_device("cpu") == "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        assert resolve_device("cuda", local_rank=0) == "cuda:0"
+        assert not isinstance(training_autocast("cuda:0"), contextlib.nullcontext)
+
+
+def test_train_takes_a_device(tmp_path):
+    from typer.testing import CliRunner
+
+    from stance.cli import app
+
+    base = build_tiny_base(tmp_path / "base")
+    config = tiny_config(tmp_path, base, epochs=1)
+    bad = CliRunner().invoke(app, ["train", str(config), "-o", str(tmp_path / "x"), "--device", "gpu"])
+    assert bad.exit_code == 2 and "expected --device" in bad.output
+    good = CliRunner().invoke(app, ["train", str(config), "-o", str(tmp_path / "run"), "--device", "cpu"])
+    assert good.exit_code == 0, good.output
