@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Document, ReadOptions, read_documents, record_document
+from .records import error_of, sentences_of, summary_of
 from .targets import Target, load_alias_file, parse_target_option
 
 
@@ -29,15 +30,15 @@ class ScoredDocument:
 
     @property
     def sentences(self) -> list[dict]:
-        return [r for r in self.records if r["record"] == "sentence"]
+        return sentences_of(self.records)
 
     @property
     def summary(self) -> dict | None:
-        return next((r for r in self.records if r["record"] == "summary"), None)
+        return summary_of(self.records)
 
     @property
     def error(self) -> str | None:
-        return next((r["error"] for r in self.records if r["record"] == "error"), None)
+        return error_of(self.records)
 
     def __iter__(self) -> Iterator[dict]:
         return iter(self.records)

@@ -342,6 +342,7 @@ def show(
     from rich.console import Console
 
     from .documents import ReadOptions
+    from .records import error_of
     from .render import render_article
     from .scoring import Scorer
     from .targets import load_alias_file
@@ -363,8 +364,9 @@ def show(
         records = list(scorer.score([chosen], targets))
     except (StanceError, ValueError) as exc:
         fail(exc)
-    if records and records[0]["record"] == "error":
-        fail(f"{chosen.path}: {records[0]['error']}", code=1)
+    error = error_of(records)
+    if error is not None:
+        fail(f"{chosen.path}: {error}", code=1)
     render_article(Console(), chosen.text, records)
 
 

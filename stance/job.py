@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterable
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from .documents import ReadOptions, count_documents, read_documents
 from .output import Journal, doc_key, journal_path
+from .records import to_jsonl
 from .scoring import Scorer
 from .summary import CorpusSummary
 from .targets import Target
@@ -116,7 +116,7 @@ def run_scoring(
                 if journal:
                     journal.write_document(records)
                 else:
-                    sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+                    sys.stdout.write(to_jsonl(records))
                     sys.stdout.flush()
                 for r in records:
                     summary.add(r)

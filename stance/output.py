@@ -16,29 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import InputError
+from .records import BOOL_COLUMNS, FLAT_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, flatten, is_closing, to_jsonl
 
 FORMATS = ("jsonl", "csv", "parquet")
-CLOSING_RECORDS = ("summary", "error")
-# Columns of the flat (CSV / Parquet) form: nested objects become prefixed columns or JSON text.
-FLAT_COLUMNS = [
-    "record",
-    "doc_id",
-    "path",
-    "sentence_index",
-    "start",
-    "end",
-    "text",
-    "voice_label",
-    "voice_source",
-    "framing_score",
-    "framing_flag",
-    "loaded_terms",
-    "stance",
-    "sentences",
-    "framing_index",
-    "error",
-]
-INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
 
 
 def doc_key(path: object, doc_id: object) -> tuple[str, str]:
@@ -146,7 +126,7 @@ class Journal:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     break
-                if record.get("record") in CLOSING_RECORDS:
+                if is_closing(record):
                     done.add(doc_key(record.get("path"), record.get("doc_id")))
                     keep = offset
                     if self.on_recovered:
@@ -156,7 +136,7 @@ class Journal:
         return done
 
     def write_document(self, records: list[dict]) -> None:
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+        data = to_jsonl(records).encode("utf-8")
         self.fh.write(data)  # one write per document: a kill leaves whole documents or a torn tail
         self.fh.flush()
 
@@ -187,19 +167,6 @@ def read_jsonl(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def flatten(record: dict) -> dict:
-    row: dict = {}
-    for key, value in record.items():
-        if key in ("voice", "framing") and isinstance(value, dict):
-            for sub, v in value.items():
-                row[f"{key}_{sub}"] = v
-        elif isinstance(value, (dict, list)):
-            row[key] = json.dumps(value, ensure_ascii=False)
-        else:
-            row[key] = value
-    return {c: row.get(c) for c in FLAT_COLUMNS}
-
-
 def write_csv(records: Iterator[dict], path: Path) -> None:
     import csv
 
@@ -217,7 +184,7 @@ def write_parquet(records: Iterator[dict], path: Path, batch_rows: int = 5000) -
     def kind(c: str):
         if c in INT_COLUMNS:
             return pa.int64()
-        return {"framing_score": pa.float64(), "framing_flag": pa.bool_()}.get(c, pa.string())
+        return pa.float64() if c in FLOAT_COLUMNS else pa.bool_() if c in BOOL_COLUMNS else pa.string()
 
     schema = pa.schema([(c, kind(c)) for c in FLAT_COLUMNS])
     with pq.ParquetWriter(str(path), schema) as writer:

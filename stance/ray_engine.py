@@ -20,6 +20,7 @@ from typing import Any
 
 from .documents import Document, ReadOptions, expand_paths, read_documents
 from .errors import InputError
+from .records import count_errors, to_jsonl
 from .targets import Target
 
 
@@ -59,11 +60,13 @@ class ScoreActor:
         import pandas as pd
 
         docs = [Document(**json.loads(d)) for d in batch["doc"]]
-        lines = [
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-            for _, records in self.scorer.score_documents(docs, self.targets)
-        ]
-        return pd.DataFrame({"order": list(batch["order"]), "sub": list(batch["sub"]), "lines": lines})
+        lines, failed = [], []
+        for _, records in self.scorer.score_documents(docs, self.targets):
+            lines.append(to_jsonl(records))
+            failed.append(count_errors(records))
+        return pd.DataFrame(
+            {"order": list(batch["order"]), "sub": list(batch["sub"]), "lines": lines, "failed": failed}
+        )
 
 
 class ShardWriter:
@@ -75,9 +78,9 @@ class ShardWriter:
 
         from .output import read_jsonl, write_parquet
 
-        rows = sorted(zip(batch["order"], batch["sub"], batch["lines"]))
+        rows = sorted(zip(batch["order"], batch["sub"], batch["lines"], batch["failed"]))
         name = f"part-{uuid.uuid4().hex[:12]}"
-        text = "".join(lines for _, _, lines in rows)
+        text = "".join(row[2] for row in rows)
         tmp = self.out_dir / f".{name}.jsonl.tmp"
         tmp.write_text(text, encoding="utf-8")
         if self.fmt == "parquet":
@@ -88,8 +91,7 @@ class ShardWriter:
         else:
             final = self.out_dir / f"{name}.jsonl"
             os.replace(tmp, final)  # a shard appears whole or not at all
-        errors = sum('"record": "error"' in lines for _, _, lines in rows)
-        return pd.DataFrame({"shard": [str(final)], "documents": [len(rows)], "failed": [errors]})
+        return pd.DataFrame({"shard": [str(final)], "documents": [len(rows)], "failed": [int(sum(r[3] for r in rows))]})
 
 
 IO_CPUS = 0.5  # kept free for the read and write stages

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from .records import EDITORIAL, sentences_of, summary_of
+
 TERM_STYLE = {"editorial": "bold red underline", "attributed": "bold magenta", "quoted": "bold blue"}
 
 
@@ -27,7 +29,7 @@ def margin(record: dict) -> Text:
 
 def voice_note(record: dict) -> Text:
     voice = record["voice"]
-    if voice["label"] == "editorial":
+    if voice["label"] == EDITORIAL:
         return Text("")
     who = f": {voice['source']}" if voice.get("source") else ""
     return Text(f"  [{voice['label']}{who}]", style="dim italic")
@@ -48,8 +50,8 @@ def stance_line(entry: dict) -> Text:
 
 
 def render_article(console: Console, document_text: str, records: list[dict]) -> None:
-    sentences = [r for r in records if r["record"] == "sentence"]
-    summary = next((r for r in records if r["record"] == "summary"), None)
+    sentences = sentences_of(records)
+    summary = summary_of(records)
     if sentences:
         console.rule(Text(sentences[0]["doc_id"], style="bold"))
     for record in sentences:

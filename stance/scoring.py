@@ -25,6 +25,7 @@ from .features import Encoded, mention_tokens, tokenize
 from .inference import MAX_BATCH_TOKENS, SentencePrediction, decode_spans, predict, stance_label
 from .labels import STANCE_LABELS
 from .modeling import load_model
+from .records import EDITORIAL, ErrorRecord, error_record, sentence_record
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
@@ -37,7 +38,7 @@ from .targets import (
     merge_targets,
     parse_document_target,
 )
-from .voice import EDITORIAL, Voice, assign_voices, term_voice
+from .voice import Voice, assign_voices, term_voice
 
 
 def default_model_path() -> Path:
@@ -50,8 +51,8 @@ def default_model_path() -> Path:
     return path
 
 
-def error_record(doc: Document, error: str) -> dict:
-    return {"record": "error", "doc_id": doc.doc_id, "path": doc.path, "error": error}
+def document_error(doc: Document, error: str) -> ErrorRecord:
+    return error_record(doc.doc_id, doc.path, error)
 
 
 @dataclass
@@ -198,7 +199,7 @@ class Scorer:
             by_doc.setdefault(item.doc, []).append(self._record(chunk.docs[item.doc], item, enc, pred))
         for d, doc in enumerate(chunk.docs):
             if d in chunk.errors or not by_doc.get(d):
-                yield doc, [error_record(doc, chunk.errors.get(d, "expected at least one sentence, found none"))]
+                yield doc, [document_error(doc, chunk.errors.get(d, "expected at least one sentence, found none"))]
             else:
                 yield doc, by_doc[d] + [article_summary(by_doc[d])]
 
@@ -232,7 +233,7 @@ class Scorer:
                 "text": sent.text[s.start : s.end],
                 "score": round(s.score, 4),
                 "category": s.category,
-                "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_dict(),
+                "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_field(),
             }
             for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold, enc.text)
         ]
@@ -247,20 +248,12 @@ class Scorer:
             }
             for m, probs in zip(item.mentions, pred.mention_probs)
         ]
-        return {
-            "record": "sentence",
-            "doc_id": doc.doc_id,
-            "path": doc.path,
-            "sentence_index": item.index,
-            "start": sent.start,
-            "end": sent.end,
-            "text": sent.text,
-            "voice": item.voice.as_dict(),
-            # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
-            "framing": {
-                "score": round(pred.framing_score, 4),
-                "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL,
-            },
-            "loaded_terms": terms,
-            "stance": stance,
+        # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
+        framing = {
+            "score": round(pred.framing_score, 4),
+            "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL,
         }
+        heads = {"framing": framing, "loaded_terms": terms, "stance": stance}
+        return sentence_record(
+            doc.doc_id, doc.path, item.index, sent.start, sent.end, sent.text, item.voice.as_field(), heads
+        )

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .labels import STANCE_LABELS
+from .records import EDITORIAL, ERROR, SUMMARY, VOICES, SentenceRecord, SummaryRecord
 
-VOICES = ("editorial", "quoted", "attributed")
 # The corpus tallies keep at most this many distinct terms and targets, so a run over millions of
 # articles holds a fixed amount of memory; past it the rarest half is dropped (the table's top
 # entries are then approximate counts, as in lossy counting).
@@ -27,10 +27,10 @@ def _stance_block(entries: list[dict]) -> dict:
     }
 
 
-def article_summary(sentences: list[dict], top_terms: int = 10) -> dict:
+def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> SummaryRecord:
     """Summary record of one article from its sentence records."""
     first = sentences[0]
-    editorial = [s for s in sentences if s["voice"]["label"] == "editorial"]
+    editorial = [s for s in sentences if s["voice"]["label"] == EDITORIAL]
     flagged = [s for s in editorial if s["framing"]["flag"]]
     terms = [t for s in sentences for t in s["loaded_terms"]]
     by_target: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -38,7 +38,7 @@ def article_summary(sentences: list[dict], top_terms: int = 10) -> dict:
         for st in s["stance"]:
             by_target[st["target"]][s["voice"]["label"]].append(st)
     return {
-        "record": "summary",
+        "record": SUMMARY,
         "doc_id": first["doc_id"],
         "path": first["path"],
         "sentences": len(sentences),
@@ -93,11 +93,11 @@ class CorpusSummary:
 
     def add(self, record: dict) -> None:
         kind = record.get("record")
-        if kind == "error":
+        if kind == ERROR:
             self.failed += 1
             if len(self.errors) < SHOWN_ERRORS:
                 self.errors.append((record["path"], record["error"]))
-        elif kind == "summary":
+        elif kind == SUMMARY:
             self.documents += 1
             fi = record["framing_index"]
             self.editorial += fi["editorial_sentences"]

@@ -12,9 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .records import ATTRIBUTED, EDITORIAL, QUOTED, VoiceField, voice_field
 from .segmentation import Sentence
-
-EDITORIAL, QUOTED, ATTRIBUTED = "editorial", "quoted", "attributed"
 
 SPEECH_VERBS = (
     "said|says|say|told|tells|warned|warns|claimed|claims|stated|states|added|adds|noted|notes|argued|argues|"
@@ -58,8 +57,8 @@ class Voice:
     label: str  # editorial | quoted | attributed
     source: str | None = None
 
-    def as_dict(self) -> dict:
-        return {"label": self.label, "source": self.source}
+    def as_field(self) -> VoiceField:
+        return voice_field(self.label, self.source)
 
 
 def quote_regions(text: str, max_len: int = 3000) -> list[tuple[int, int]]:

@@ -1,0 +1,166 @@
+"""The records `stance score` writes: a public contract, typed here and nowhere else.
+
+Every record is a plain dict (JSON-ready, fast to build) with the keys of one of the TypedDicts
+below; `record` says which. Fields may be added; a rename or removal needs a changelog entry in
+the README, whose schema tables `tests/test_records.py` checks against these types. Everything
+that builds, reads, flattens or writes records goes through this module.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Literal, TypedDict
+
+SENTENCE, SUMMARY, ERROR = "sentence", "summary", "error"
+CLOSING = (SUMMARY, ERROR)  # the record that ends a document: its summary, or why it failed
+EDITORIAL, QUOTED, ATTRIBUTED = "editorial", "quoted", "attributed"
+VOICES = (EDITORIAL, QUOTED, ATTRIBUTED)
+
+
+class VoiceField(TypedDict):
+    label: Literal["editorial", "quoted", "attributed"]
+    source: str | None
+
+
+class FramingField(TypedDict):
+    score: float
+    flag: bool
+
+
+class LoadedTerm(TypedDict):
+    start: int
+    end: int
+    text: str
+    score: float
+    category: str
+    voice: VoiceField
+
+
+class StanceEntry(TypedDict):
+    target: str
+    mention: str
+    start: int
+    end: int
+    label: str
+    scores: dict[str, float]
+
+
+class SentenceRecord(TypedDict):
+    record: Literal["sentence"]
+    doc_id: str
+    path: str
+    sentence_index: int
+    start: int
+    end: int
+    text: str
+    voice: VoiceField
+    framing: FramingField
+    loaded_terms: list[LoadedTerm]
+    stance: list[StanceEntry]
+
+
+class SummaryRecord(TypedDict):
+    record: Literal["summary"]
+    doc_id: str
+    path: str
+    sentences: int
+    framing_index: dict[str, Any]
+    loaded_terms: dict[str, Any]
+    stance: list[dict[str, Any]]
+
+
+class ErrorRecord(TypedDict):
+    record: Literal["error"]
+    doc_id: str
+    path: str
+    error: str
+
+
+Record = SentenceRecord | SummaryRecord | ErrorRecord
+
+
+def voice_field(label: str, source: str | None) -> VoiceField:
+    return {"label": label, "source": source}  # type: ignore[typeddict-item]
+
+
+def sentence_record(
+    doc_id: str, path: str, index: int, start: int, end: int, text: str, voice: VoiceField, heads: dict[str, Any]
+) -> SentenceRecord:
+    """A sentence's record; `heads` holds each head's field (framing, loaded_terms, stance, ...) in order."""
+    return {
+        "record": SENTENCE,
+        "doc_id": doc_id,
+        "path": path,
+        "sentence_index": index,
+        "start": start,
+        "end": end,
+        "text": text,
+        "voice": voice,
+        **heads,
+    }  # type: ignore[typeddict-item]
+
+
+def error_record(doc_id: str, path: str, error: str) -> ErrorRecord:
+    return {"record": ERROR, "doc_id": doc_id, "path": path, "error": error}
+
+
+def kind(record: dict) -> str | None:
+    return record.get("record")
+
+
+def is_closing(record: dict) -> bool:
+    """Does this record end its document (a summary or an error)?"""
+    return record.get("record") in CLOSING
+
+
+def sentences_of(records: Iterable[dict]) -> list[SentenceRecord]:
+    return [r for r in records if r.get("record") == SENTENCE]  # type: ignore[misc]
+
+
+def summary_of(records: Iterable[dict]) -> SummaryRecord | None:
+    return next((r for r in records if r.get("record") == SUMMARY), None)  # type: ignore[return-value]
+
+
+def error_of(records: Iterable[dict]) -> str | None:
+    return next((r["error"] for r in records if r.get("record") == ERROR), None)
+
+
+def count_errors(records: Iterable[dict]) -> int:
+    return sum(r.get("record") == ERROR for r in records)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def to_jsonl(records: Iterable[dict]) -> str:
+    """Records as JSON Lines: the one place records are serialised."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def from_jsonl_line(line: str | bytes) -> dict:
+    return json.loads(line)
+
+
+# The flat (CSV / Parquet) form: `voice` and `framing` become prefixed columns, other nested fields JSON text.
+FLAT_COLUMNS = [
+    "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
+    "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
+]  # fmt: skip
+INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
+FLOAT_COLUMNS = {"framing_score"}
+BOOL_COLUMNS = {"framing_flag"}
+PREFIXED = ("voice", "framing")
+
+
+def flatten(record: dict) -> dict:
+    row: dict = {}
+    for key, value in record.items():
+        if key in PREFIXED and isinstance(value, dict):
+            for sub, v in value.items():
+                row[f"{key}_{sub}"] = v
+        elif isinstance(value, (dict, list)):
+            row[key] = json.dumps(value, ensure_ascii=False)
+        else:
+            row[key] = value
+    return {c: row.get(c) for c in FLAT_COLUMNS}
