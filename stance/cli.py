@@ -9,11 +9,15 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from . import __version__
 from .errors import StanceError
+
+if TYPE_CHECKING:
+    from .options import ScoreOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -169,6 +173,7 @@ def score(
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
     from .documents import ReadOptions
+    from .options import ModelOptions, ScoreOptions
     from .output import check_journal, check_output
     from .targets import load_alias_file
 
@@ -191,47 +196,43 @@ def score(
             check_journal(output, resume, force)
         if summary_json is not None and not summary_json.parent.is_dir():
             raise ValueError(f"expected the folder {summary_json.parent} for --summary-json to exist, found none")
-        targets = _targets(target, targets_file)
-        alias_table = load_alias_file(aliases)
-        options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
+        load_alias_file(aliases)  # a bad alias file is a usage error, found before the model loads
+        options = ScoreOptions(
+            paths=tuple(paths),
+            model=ModelOptions(
+                model_dir=str(model) if model else None,
+                threshold=threshold,
+                batch_size=batch_size,
+                max_batch_tokens=max_batch_tokens,
+                auto_targets=auto_targets,
+                device=device,
+                precision=precision,
+                aliases=str(aliases) if aliases else None,
+            ),
+            read=ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob),
+            targets=tuple(_targets(target, targets_file)),
+            output=output,
+            format=chosen,
+            resume=resume,
+            force=force,
+            progress=False if quiet else progress,
+            quiet=quiet,
+            summary_json=summary_json,
+            engine=engine,
+            ray_address=ray_address,
+            num_actors=num_actors,
+        )
     except (StanceError, ValueError) as exc:
         fail(exc)
-    scorer_kwargs = {
-        "model_dir": model,
-        "threshold": threshold,
-        "batch_size": batch_size,
-        "max_batch_tokens": max_batch_tokens,
-        "auto_targets": auto_targets,
-        "device": device,
-        "precision": precision,
-    }
     try:
-        if engine == "ray":
-            _score_on_ray(paths, output, chosen, scorer_kwargs, aliases, targets, options, ray_address, num_actors)
-        else:
-            _score_locally(
-                paths,
-                output,
-                chosen,
-                scorer_kwargs,
-                alias_table,
-                targets,
-                options,
-                resume,
-                force,
-                False if quiet else progress,
-                quiet,
-                summary_json,
-            )
+        _score_on_ray(options) if engine == "ray" else _score_locally(options)
     except (StanceError, ValueError) as exc:
         fail(exc)
     except KeyboardInterrupt:
         fail("interrupted before any document was scored", code=130)
 
 
-def _score_locally(
-    paths, output, fmt, scorer_kwargs, alias_table, targets, options, resume, force, progress, quiet, summary_json
-) -> None:
+def _score_locally(options: ScoreOptions) -> None:
     import json
     import time
 
@@ -241,28 +242,26 @@ def _score_locally(
     from .scoring import Scorer
 
     started = time.perf_counter()
-    scorer = Scorer(aliases=alias_table, **scorer_kwargs)
+    scorer = Scorer.from_options(options.model)
     loaded = time.perf_counter() - started
-    result = run_scoring(
-        paths, scorer, targets, output, fmt, options, resume=resume, force=force, show_progress=progress
-    )
+    result = run_scoring(scorer, options)
     result.timings["model_load_s"] = round(loaded, 3)
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=options.quiet)
     summary = result.summary
     summary.render(console)
-    if quiet:  # errors still reach the user
+    if options.quiet:  # errors still reach the user
         for path, error in summary.errors:
             typer.secho(f"failed {path}: {error}", fg="yellow", err=True)
     if result.resumed:
         console.print(f"resumed: {result.resumed} documents were already complete (counted in the table above)")
     if summary.documents + summary.failed == 0 and not result.resumed:
         console.print("[yellow]warning:[/yellow] no documents found in the given paths")
-    if summary_json is not None:
-        summary_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if options.summary_json is not None:
+        options.summary_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     if result.interrupted:
         where = f"; finished documents are in {result.journal}" if result.journal else ""
         typer.secho(f"interrupted{where}", fg="yellow", err=True)
-        if output is not None:
+        if options.output is not None:
             typer.echo(f"continue with: {_resume_command()}", err=True)
         raise typer.Exit(130)
     if result.output:
@@ -270,17 +269,13 @@ def _score_locally(
     raise typer.Exit(1 if summary.failed else 0)
 
 
-def _score_on_ray(paths, output, fmt, scorer_kwargs, aliases, targets, options, ray_address, num_actors) -> None:
+def _score_on_ray(options: ScoreOptions) -> None:
     from .ray_engine import score_with_ray
 
-    kwargs = scorer_kwargs | {
-        "model_dir": str(scorer_kwargs["model_dir"]) if scorer_kwargs["model_dir"] else None,
-        "aliases_path": str(aliases) if aliases else None,
-    }
-    result = score_with_ray(paths, output, kwargs, targets, options, fmt, ray_address, num_actors)
+    result = score_with_ray(options)
     typer.echo(
         f"scored {result['documents'] - result['failed']} documents, {result['failed']} failed, "
-        f"{len(result['shards'])} shards in {output}",
+        f"{len(result['shards'])} shards in {options.output}",
         err=True,
     )
     raise typer.Exit(1 if result["failed"] else 0)

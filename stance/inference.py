@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .defaults import MAX_BATCH_TOKENS
 from .features import Encoded, collate
 from .labels import LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
 
@@ -17,12 +18,6 @@ class SentencePrediction:
     framing_score: float  # calibrated probability of editorial framing
     word_tag_probs: list[list[float]]  # per word, per BIO tag
     mention_probs: list[list[float]] = field(default_factory=list)  # per mention, per stance label
-
-
-# Padded tokens per batch (batch size x longest sentence). It caps the activations of one forward
-# pass, so a run's memory is set by this budget, not by the longest sentences a corpus happens to
-# hold: 64 sentences of up to 64 tokens fill a batch, a 512-token sentence goes in batches of 8.
-MAX_BATCH_TOKENS = 4096
 
 
 def length_batches(

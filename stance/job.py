@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .documents import ReadOptions, count_documents, read_documents
+from .documents import count_documents, read_documents
+from .options import ScoreOptions
 from .output import Journal, doc_key, journal_path
 from .records import to_jsonl
 from .scoring import Scorer
 from .summary import CorpusSummary
-from .targets import Target
 
 
 @dataclass
@@ -61,30 +60,21 @@ def _progress(enabled: bool):
     )
 
 
-def run_scoring(
-    paths: Iterable[str],
-    scorer: Scorer,
-    targets: list[Target],
-    output: Path | None,
-    fmt: str = "jsonl",
-    options: ReadOptions | None = None,
-    resume: bool = False,
-    force: bool = False,
-    show_progress: bool | None = None,
-) -> RunResult:
-    """Score every document under `paths` into `output` (or stdout).
+def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
+    """Score every document under `run.paths` into `run.output` (or stdout).
 
     Ctrl-C ends the run cleanly: every finished document is in the journal, and the result says
     `interrupted`, so the caller can print how to resume.
     """
-    paths = list(paths)
-    options = options or ReadOptions()
+    paths, options, output, targets = list(run.paths), run.read, run.output, list(run.targets)
     if output is not None:  # an output inside an input folder must not be read back as input
         own = {output.resolve(), journal_path(output).resolve()}
         options = replace(options, exclude=options.exclude | {str(p) for p in own})
     started = time.perf_counter()
     summary = CorpusSummary()
-    journal = Journal(output, fmt, resume=resume, force=force, on_recovered=summary.add) if output else None
+    journal = (
+        Journal(output, run.format, resume=run.resume, force=run.force, on_recovered=summary.add) if output else None
+    )
     done = journal.done if journal else set()
     resumed = len(done)
     skipped_files: list[Path] = []
@@ -95,7 +85,7 @@ def run_scoring(
                 continue
             yield doc
 
-    show = sys.stderr.isatty() if show_progress is None else show_progress
+    show = sys.stderr.isatty() if run.progress is None else run.progress
     total = count_documents(paths, options) if show else None
     interrupted = False
     scored = 0

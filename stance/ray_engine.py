@@ -20,6 +20,7 @@ from typing import Any
 
 from .documents import Document, ReadOptions, expand_paths, read_documents
 from .errors import InputError
+from .options import ModelOptions, ScoreOptions
 from .records import count_errors, to_jsonl
 from .targets import Target
 
@@ -32,8 +33,8 @@ def _require_ray():
     return ray
 
 
-def _read_file(row: dict[str, Any], options: dict) -> list[dict]:
-    docs = read_documents([row["path"]], ReadOptions(**options))
+def _read_file(row: dict[str, Any], options: ReadOptions) -> list[dict]:
+    docs = read_documents([row["path"]], options)
     return [
         {"order": row["order"], "sub": j, "doc": json.dumps(asdict(doc), ensure_ascii=False)}
         for j, doc in enumerate(docs)
@@ -43,18 +44,15 @@ def _read_file(row: dict[str, Any], options: dict) -> list[dict]:
 class ScoreActor:
     """One model per actor: loaded in __init__, reused for every batch the actor receives."""
 
-    def __init__(self, scorer_kwargs: dict, targets: list[tuple[str, list[str]]], threads: int) -> None:
+    def __init__(self, model: ModelOptions, targets: tuple[Target, ...], threads: int) -> None:
         import torch
 
         from .scoring import Scorer
-        from .targets import load_alias_file
 
         torch.set_num_threads(threads)  # this actor's CPU share, not every core of the node
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        kwargs = dict(scorer_kwargs)
-        kwargs["aliases"] = load_alias_file(kwargs.pop("aliases_path"))
-        self.scorer = Scorer(**kwargs)
-        self.targets = [Target(name, tuple(aliases)) for name, aliases in targets]
+        self.scorer = Scorer.from_options(model)
+        self.targets = list(targets)
 
     def __call__(self, batch):
         import pandas as pd
@@ -103,19 +101,9 @@ def actor_cpus(cluster_cpus: float, num_actors: int, wanted: float) -> float:
     return max(0.1, min(wanted, (cluster_cpus - IO_CPUS) / max(1, num_actors)))
 
 
-def score_with_ray(
-    paths: list[str],
-    out_dir: Path,
-    scorer_kwargs: dict,
-    targets: list[Target],
-    options: ReadOptions,
-    fmt: str = "jsonl",
-    address: str | None = None,
-    num_actors: int = 2,
-    docs_per_batch: int = 64,
-    cpus_per_actor: float = 1.0,
-) -> dict:
+def score_with_ray(run: ScoreOptions, docs_per_batch: int = 64, cpus_per_actor: float = 1.0) -> dict:
     """Score on Ray; returns {"documents", "failed", "shards"}."""
+    paths, out_dir, fmt, options = list(run.paths), run.output, run.format, run.read
     if fmt not in ("jsonl", "parquet"):
         raise InputError(f"expected --format jsonl or parquet with --engine ray, found {fmt!r}")
     if "-" in paths:
@@ -131,26 +119,25 @@ def score_with_ray(
         return {"documents": 0, "failed": 0, "shards": []}
     if not ray.is_initialized():
         ray.init(
-            address=address or os.environ.get("RAY_ADDRESS"),
+            address=run.ray_address or os.environ.get("RAY_ADDRESS"),
             ignore_reinit_error=True,
             include_dashboard=False,
             log_to_driver=False,
         )
-    cpus_per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), num_actors, cpus_per_actor)
-    option_dict = asdict(options)
+    cpus_per_actor = actor_cpus(ray.cluster_resources().get("CPU", 1.0), run.num_actors, cpus_per_actor)
     ds = ray.data.from_items([{"path": str(f), "order": i} for i, f in enumerate(files)])
     # Reading and writing are I/O: small CPU shares, so they never starve behind the scoring actors.
-    ds = ds.flat_map(_read_file, fn_kwargs={"options": option_dict}, num_cpus=0.25)
+    ds = ds.flat_map(_read_file, fn_kwargs={"options": options}, num_cpus=0.25)
     ds = ds.map_batches(
         ScoreActor,
         fn_constructor_kwargs={
-            "scorer_kwargs": scorer_kwargs,
-            "targets": [(t.name, list(t.aliases)) for t in targets],
+            "model": run.model,
+            "targets": run.targets,
             "threads": max(1, int(cpus_per_actor)),
         },
         batch_size=docs_per_batch,
         batch_format="pandas",
-        concurrency=num_actors,
+        concurrency=run.num_actors,
         num_cpus=cpus_per_actor,
     )
     ds = ds.map_batches(

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .defaults import FLAG_THRESHOLD, MODEL_ENV, default_model_dir
+from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
-from .inference import MAX_BATCH_TOKENS, SentencePrediction, decode_spans, predict, stance_label
+from .inference import SentencePrediction, decode_spans, predict, stance_label
 from .labels import STANCE_LABELS
 from .modeling import load_model
+from .options import ModelOptions
 from .records import EDITORIAL, ErrorRecord, error_record, sentence_record
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
@@ -35,6 +36,7 @@ from .targets import (
     Target,
     auto_targets,
     find_document_mentions,
+    load_alias_file,
     merge_targets,
     parse_document_target,
 )
@@ -101,6 +103,19 @@ class Scorer:
         self.max_batch_tokens = max_batch_tokens
         self.chunk_sentences = chunk_sentences
         self.loaded_threshold = float(model.loaded_threshold)
+
+    @classmethod
+    def from_options(cls, options: ModelOptions) -> Scorer:
+        return cls(
+            options.model_dir,
+            threshold=options.threshold,
+            batch_size=options.batch_size,
+            aliases=load_alias_file(options.aliases),
+            auto_targets=options.auto_targets,
+            device=options.device,
+            precision=options.precision,
+            max_batch_tokens=options.max_batch_tokens,
+        )
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None) -> Iterator[dict]:
         """Records in document order, sentences in text order, each article closed by its summary."""
