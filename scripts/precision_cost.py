@@ -38,7 +38,7 @@ def main() -> None:
         metrics.pop("int8_cost", None)
         metrics.update(costs)
         path.write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
-        write_model_card(args.model, config, metrics)
+        write_model_card(args.model, config, metrics, model.head_specs)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT, FRAMING_POSITIVE
 from .errors import ConfigError
+
+
+def _check_heads(names) -> list:
+    """Head names must be registered heads (heads.py)."""
+    from .heads import HEADS
+
+    unknown = [n for n in names if n not in HEADS]
+    if unknown:
+        raise ValueError(f"expected head names from {list(HEADS)}, found {unknown}")
+    return names
 
 
 class Section(BaseModel):
@@ -36,7 +46,13 @@ class DatasetConfig(Section):
     # Use the raw annotator votes as a soft framing target where the corpus has them.
     soft_labels: bool = False
     # Only use the listed heads from this corpus (empty: all that it labels).
-    heads: list[Literal["framing", "loaded_terms", "stance"]] = Field(default_factory=list)
+    heads: list[str] = Field(default_factory=list)
+
+    @field_validator("heads")
+    @classmethod
+    def _known_heads(cls, value: list[str]) -> list[str]:
+        return _check_heads(value)
+
     # auto: carve a validation split from this corpus by group; train / validation: use all of
     # it for that; test: never used for training or model selection, only reported at the end.
     split: Literal["auto", "train", "validation", "test"] = "auto"
@@ -72,9 +88,15 @@ class TrainingConfig(Section):
     patience: int = Field(3, ge=1)  # evaluations without improvement before stopping
     checkpoint_every: int = Field(100, ge=1)
     log_every: int = Field(10, ge=1)  # steps between loss records in train_log.jsonl
-    loss_weights: dict[Literal["framing", "loaded_terms", "stance"], float] = Field(
-        default_factory=lambda: {"framing": 1.0, "loaded_terms": 1.0, "stance": 1.0}
-    )
+    # Per head (a head not listed weighs 1.0).
+    loss_weights: dict[str, float] = Field(default_factory=lambda: {"framing": 1.0, "loaded_terms": 1.0, "stance": 1.0})
+
+    @field_validator("loss_weights")
+    @classmethod
+    def _known_loss_heads(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_heads(list(value))
+        return value
+
     num_threads: int = Field(0, ge=0)  # 0: all cores
 
 

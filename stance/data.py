@@ -11,6 +11,7 @@ from .config import DatasetConfig, TrainConfig
 from .corpora import ADAPTERS
 from .errors import DataError
 from .examples import Example, deduplicate, normalize_text, split_examples
+from .heads import HEADS
 from .tabular import load_table
 
 TABLE_ADAPTERS = ("table", "csv", "jsonl", "parquet")
@@ -45,10 +46,10 @@ def load_dataset_examples(spec: DatasetConfig, root: Path) -> list[Example]:
             "use `table` with a column mapping for your own files"
         )
     if spec.heads:
+        dropped = [head for name, head in HEADS.items() if name not in spec.heads]
         for ex in examples:
-            ex.framing = ex.framing if "framing" in spec.heads else None
-            ex.spans = ex.spans if "loaded_terms" in spec.heads else None
-            ex.targets = ex.targets if "stance" in spec.heads else None
+            for head in dropped:
+                head.unlabel(ex)
     return examples
 
 

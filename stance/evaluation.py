@@ -10,73 +10,29 @@ from .calibration import fit_temperature, fit_threshold
 from .errors import DataError
 from .examples import Example, encode_examples
 from .features import Encoded
-from .inference import O_ID, SentencePrediction, decode_spans, predict
-from .labels import FRAMING_LABELS, LOADED_TAGS, STANCE_LABELS
-from .metrics import classification_report, expected_calibration_error, span_f1, word_f1
-
-
-def _one_hot_tags(tags: Sequence[int]) -> list[list[float]]:
-    return [[1.0 if i == t else 0.0 for i in range(len(LOADED_TAGS))] for t in tags]
-
-
-def _spans(enc: Encoded, probs: Sequence[Sequence[float]], threshold: float = 0.5) -> list[tuple[int, int, str]]:
-    return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold, enc.text)]
-
-
-def framing_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float = 0.5) -> dict:
-    rows = [(e.framing, p) for e, p in zip(encoded, preds) if e.framing is not None]
-    gold = [int(f >= 0.5) for f, _ in rows]
-    scores = [p.framing_score for _, p in rows]
-    report = classification_report(gold, [int(s >= threshold) for s in scores], FRAMING_LABELS)
-    report["ece"] = expected_calibration_error(scores, gold)
-    return report
-
-
-def loaded_term_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], threshold: float) -> dict:
-    rows = [(e, p) for e, p in zip(encoded, preds) if e.word_tags is not None]
-    if not rows:
-        return {"n": 0}
-    # Gold spans are decoded from word-level gold tags, so both sides share word boundaries.
-    gold_spans = [_spans(e, _one_hot_tags(e.word_tags)) for e, _ in rows]
-    pred_spans = [_spans(e, p.word_tag_probs, threshold) for e, p in rows]
-    gold_words = [[t != O_ID for t in e.word_tags] for e, _ in rows]
-    pred_words = [[1.0 - w[O_ID] >= threshold for w in p.word_tag_probs] for _, p in rows]
-    return {
-        "n": len(rows),
-        "threshold": threshold,
-        "word": word_f1(gold_words, pred_words),
-        "span": span_f1(gold_spans, pred_spans),
-        "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
-    }
-
-
-def stance_metrics(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction]) -> dict:
-    gold, pred = [], []
-    for e, p in zip(encoded, preds):
-        for label, probs in zip(e.mention_labels or [], p.mention_probs):
-            gold.append(label)
-            pred.append(max(range(len(probs)), key=probs.__getitem__))
-    return classification_report(gold, pred, STANCE_LABELS)
+from .heads import HEADS, Head
+from .inference import SentencePrediction, predict
 
 
 def evaluate_examples(
     model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64, device=None
 ) -> dict:
-    """Metrics for every head that `examples` carry labels for."""
-    encoded = encode_examples(tokenizer, examples, max_length)
+    """Metrics for every head of the model that `examples` carry labels for."""
+    encoded = encode_examples(tokenizer, examples, max_length, model.head_specs)
     preds = predict(model, encoded, tokenizer.pad_token_id, batch_size, device)
-    return metrics_for(encoded, preds, float(model.loaded_threshold))
+    return metrics_for(encoded, preds, model.head_specs, float(model.loaded_threshold))
 
 
-def metrics_for(encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], loaded_threshold: float) -> dict:
-    out: dict = {}
-    if any(e.framing is not None for e in encoded):
-        out["framing"] = framing_metrics(encoded, preds)
-    if any(e.word_tags is not None for e in encoded):
-        out["loaded_terms"] = loaded_term_metrics(encoded, preds, loaded_threshold)
-    if any(e.mention_labels for e in encoded):
-        out["stance"] = stance_metrics(encoded, preds)
-    return out
+def metrics_for(
+    encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], heads: Sequence[Head], loaded_threshold: float
+) -> dict:
+    """Per head that some sentence is labelled for: its metrics (heads.py)."""
+    calibration = {"loaded_threshold": loaded_threshold}
+    return {
+        head.name: head.metrics(encoded, [p.outputs[head.name] for p in preds], calibration)
+        for head in heads
+        if any(head.name in e.labels for e in encoded)
+    }
 
 
 Predictions = dict[str, tuple[list[Encoded], list[SentencePrediction]]]
@@ -90,7 +46,7 @@ def predict_by_source(
         by_source[ex.source].append(ex)
     out = {}
     for source, exs in sorted(by_source.items()):
-        encoded = encode_examples(tokenizer, exs, max_length)
+        encoded = encode_examples(tokenizer, exs, max_length, model.head_specs)
         out[source] = (encoded, predict(model, encoded, tokenizer.pad_token_id, batch_size))
     return out
 
@@ -98,24 +54,16 @@ def predict_by_source(
 def evaluate_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
     predictions = predict_by_source(model, tokenizer, examples, max_length, batch_size)
     threshold = float(model.loaded_threshold)
-    return {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
+    return {src: metrics_for(enc, preds, model.head_specs, threshold) for src, (enc, preds) in predictions.items()}
 
 
 def headline(metrics: dict, min_examples: int = 1) -> dict[str, float]:
-    """The few numbers the issue sets targets for, by corpus (heads with fewer examples are left out)."""
+    """The few numbers reported per corpus and head (heads with fewer examples are left out)."""
     out = {}
     for source, heads in metrics.items():
-        heads = {h: m for h, m in heads.items() if m.get("n", 0) >= min_examples}
-        if "framing" in heads and heads["framing"].get("n"):
-            out[f"{source}/framing_macro_f1"] = heads["framing"]["macro_f1"]
-            out[f"{source}/framing_ece"] = heads["framing"]["ece"]
-        if "loaded_terms" in heads and heads["loaded_terms"].get("n"):
-            lt = heads["loaded_terms"]
-            out[f"{source}/loaded_word_f1"] = lt["word"]["f1"]
-            out[f"{source}/loaded_span_f1_overlap"] = lt["span"]["overlap"]["f1"]
-            out[f"{source}/loaded_span_f1_exact"] = lt["span"]["exact"]["f1"]
-        if "stance" in heads and heads["stance"].get("n"):
-            out[f"{source}/stance_macro_f1"] = heads["stance"]["macro_f1"]
+        for name, m in heads.items():
+            if name in HEADS and m.get("n", 0) >= min_examples:
+                out.update({f"{source}/{key}": value for key, value in HEADS[name].headline(m).items()})
     return out
 
 
@@ -134,11 +82,12 @@ def tune_loaded_threshold(per_source: list[tuple[list, list]]) -> float:
     `per_source` holds (encoded, predictions) of each validation corpus with loaded-term labels;
     the predictions are computed once and only re-decoded per threshold.
     """
+    head = HEADS["loaded_terms"]
 
     def score(threshold: float) -> float:
         values = []
         for encoded, preds in per_source:
-            m = loaded_term_metrics(encoded, preds, threshold)
+            m = head.metrics(encoded, [p.outputs[head.name] for p in preds], {"loaded_threshold": threshold})
             if m.get("n"):
                 values += [m["word"]["f1"], m["span"]["overlap"]["f1"]]
         return sum(values) / len(values) if values else 0.0
@@ -147,7 +96,7 @@ def tune_loaded_threshold(per_source: list[tuple[list, list]]) -> float:
 
 
 def _with_loaded_labels(predictions: Predictions) -> list[tuple[list, list]]:
-    return [p for p in predictions.values() if any(e.word_tags is not None for e in p[0])]
+    return [p for p in predictions.values() if any("loaded_terms" in e.labels for e in p[0])]
 
 
 def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool = True) -> tuple[float, dict, dict]:
@@ -157,7 +106,7 @@ def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool =
     threshold = (
         tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
     )
-    metrics = {src: metrics_for(enc, preds, threshold) for src, (enc, preds) in predictions.items()}
+    metrics = {src: metrics_for(enc, preds, model.head_specs, threshold) for src, (enc, preds) in predictions.items()}
     return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
 
 
@@ -165,10 +114,10 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> None:
     """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split)."""
     predictions = predict_by_source(model, tokenizer, examples, max_length)
     pairs = [
-        (e.framing, p.framing_logit)
+        (e.labels["framing"], p.framing_logit)
         for enc, preds in predictions.values()
         for e, p in zip(enc, preds)
-        if e.framing is not None
+        if "framing" in e.labels
     ]
     model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
     model.loaded_threshold.fill_(tune_loaded_threshold(_with_loaded_labels(predictions)))

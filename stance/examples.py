@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from .features import Encoded, mention_tokens, tokenize, word_tags_for_spans
-from .labels import LOADED_CATEGORIES, STANCE_LABELS, STANCE_TO_ID
+from .features import Encoded, mention_tokens, tokenize
+from .labels import LOADED_CATEGORIES, STANCE_LABELS
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Example:
     framing: float | None = None  # P(editorial); soft when built from annotator votes
     spans: list[Span] | None = None
     targets: list[TargetLabel] | None = None
+    labels: dict[str, Any] = field(default_factory=dict)  # other heads' labels, by head name (heads.py)
 
 
 _SPACE = re.compile(r"\s+")
@@ -90,16 +92,19 @@ def split_examples(examples: list[Example], fraction: float, seed: int) -> tuple
     return train, val
 
 
-def encode_examples(tokenizer, examples: Sequence[Example], max_length: int) -> list[Encoded]:
-    """Tokenized examples with their labels attached."""
+def encode_examples(
+    tokenizer, examples: Sequence[Example], max_length: int, heads: Sequence | None = None
+) -> list[Encoded]:
+    """Tokenized examples with the labels of `heads` (default: every registered head) attached."""
+    from .heads import HEADS
+
     encoded = tokenize(tokenizer, [ex.text for ex in examples], max_length)
     for enc, ex in zip(encoded, examples):
-        enc.framing = ex.framing
-        if ex.spans is not None:
-            enc.word_tags = word_tags_for_spans(enc.word_spans, ex.spans)
-        for target in ex.targets or []:
+        for k, target in enumerate(ex.targets or []):
             tokens = mention_tokens(enc, target.start, target.end)
             if tokens:  # a mention cut off by truncation cannot be scored
                 enc.mentions.append(tokens)
-                enc.mention_labels = (enc.mention_labels or []) + [STANCE_TO_ID[target.label]]
+                enc.mention_sources.append(k)
+        for head in HEADS.values() if heads is None else heads:
+            head.encode_label(enc, ex)
     return encoded

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
-from .labels import IGNORE_INDEX, TAG_TO_ID, begin_tag, inside_tag
+from .labels import TAG_TO_ID, begin_tag, inside_tag
 
 
 @dataclass
@@ -19,10 +20,9 @@ class Encoded:
     word_first_token: list[int]  # token index of the first sub-token of each word
     token_offsets: list[tuple[int, int]]
     text: str = ""
-    framing: float | None = None
-    word_tags: list[int] | None = None
     mentions: list[list[int]] = field(default_factory=list)  # token indices of each target mention
-    mention_labels: list[int] | None = None  # stance label id per mention (labelled examples only)
+    mention_sources: list[int] = field(default_factory=list)  # index of each mention's target in the example
+    labels: dict[str, Any] = field(default_factory=dict)  # per head (heads.py), for labelled sentences only
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -80,38 +80,33 @@ def mention_tokens(enc: Encoded, start: int, end: int) -> list[int]:
     return [t for t, (s, e) in enumerate(enc.token_offsets) if e > s and s < end and e > start]
 
 
-def collate(batch: Sequence[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
-    """Pad a batch. Missing labels become IGNORE_INDEX (tokens) or a zero mask (framing)."""
-    size, length = len(batch), max(len(e) for e in batch)
+def collate(batch: Sequence[Encoded], pad_id: int, heads: Sequence = ()) -> dict[str, Any]:
+    """Pad a batch: the model's inputs, plus label tensors for `heads` (training) under "labels"."""
+    length = max(len(e) for e in batch)
     # Padded Python lists become tensors in one call each: row-by-row tensor writes are slower.
     input_ids = torch.tensor([e.input_ids + [pad_id] * (length - len(e)) for e in batch], dtype=torch.long)
     attention = torch.tensor([[1] * len(e) + [0] * (length - len(e)) for e in batch], dtype=torch.long)
-    tags = torch.full((size, length), IGNORE_INDEX, dtype=torch.long)
-    framing = torch.zeros(size)
-    framing_mask = torch.zeros(size)
-    mention_batch, mention_labels = [], []
+    mention_batch = []
     weight_rows, weight_cols, weight_values = [], [], []  # mean-pooling weights, filled in one indexed write
     for i, enc in enumerate(batch):
-        if enc.framing is not None:
-            framing[i], framing_mask[i] = enc.framing, 1.0
-        if enc.word_tags is not None:
-            for tok, tag in zip(enc.word_first_token, enc.word_tags):
-                tags[i, tok] = tag
-        for k, tokens in enumerate(enc.mentions):
+        for tokens in enc.mentions:
             weight_rows += [len(mention_batch)] * len(tokens)
             weight_cols += tokens
             weight_values += [1.0 / len(tokens)] * len(tokens)
             mention_batch.append(i)
-            mention_labels.append(enc.mention_labels[k] if enc.mention_labels is not None else IGNORE_INDEX)
     mention_weights = torch.zeros((len(mention_batch), length))
     mention_weights[weight_rows, weight_cols] = torch.tensor(weight_values)
-    return {
+    out: dict[str, Any] = {
         "input_ids": input_ids,
         "attention_mask": attention,
-        "tag_labels": tags,
-        "framing_targets": framing,
-        "framing_mask": framing_mask,
         "mention_weights": mention_weights,  # (T, seq)
         "mention_batch": torch.tensor(mention_batch, dtype=torch.long),  # (T,)
-        "stance_labels": torch.tensor(mention_labels, dtype=torch.long),  # (T,)
     }
+    if heads:
+        out["labels"] = {head.name: head.collate(batch, length) for head in heads}
+    return out
+
+
+def to_device(batch: dict[str, Any], device) -> dict[str, Any]:
+    """A collated batch (labels included) on `device`."""
+    return {k: to_device(v, device) if isinstance(v, dict) else v.to(device) for k, v in batch.items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -14,10 +15,29 @@ from .labels import LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
 
 @dataclass
 class SentencePrediction:
-    framing_logit: float
-    framing_score: float  # calibrated probability of editorial framing
-    word_tag_probs: list[list[float]]  # per word, per BIO tag
-    mention_probs: list[list[float]] = field(default_factory=list)  # per mention, per stance label
+    """Each head's output for one sentence, by head name (see each head's `outputs` in heads.py)."""
+
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    # The built-in heads' outputs by name, for readers that want one of them.
+    @property
+    def framing_logit(self) -> float:
+        return self.outputs["framing"][0]
+
+    @property
+    def framing_score(self) -> float:
+        """Calibrated probability of editorial framing."""
+        return self.outputs["framing"][1]
+
+    @property
+    def word_tag_probs(self) -> list[list[float]]:
+        """Per word, per BIO tag."""
+        return self.outputs["loaded_terms"]
+
+    @property
+    def mention_probs(self) -> list[list[float]]:
+        """Per mention, per stance label."""
+        return self.outputs.get("stance", [])
 
 
 def length_batches(
@@ -56,7 +76,6 @@ def predict(
     model.eval()
     if device is None:
         device = next(model.parameters()).device
-    temperature = float(model.framing_temperature)
     mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     results: list[SentencePrediction | None] = [None] * len(encoded)
     for idx in length_batches([len(e) for e in encoded], batch_size, max_tokens):
@@ -68,24 +87,10 @@ def predict(
             mention_weights=tensors["mention_weights"].to(mention_dtype),
             mention_batch=tensors["mention_batch"],
         )
-        # One device-to-host copy per head and batch: per-sentence tensor ops cost more than the model on a GPU.
-        framing = out["framing"].float()
-        logits, scores = framing.tolist(), torch.sigmoid(framing / temperature).tolist()
-        rows = torch.tensor([row for row, i in enumerate(idx) for _ in encoded[i].word_first_token], dtype=torch.long)
-        cols = torch.tensor([t for i in idx for t in encoded[i].word_first_token], dtype=torch.long)
-        word_probs = out["loaded_terms"][rows.to(device), cols.to(device)].float().softmax(-1).tolist()
-        mention_probs = out["stance"].float().softmax(-1).tolist() if "stance" in out else []
-        w = m = 0
+        # Each head copies its whole batch to the host at once: per-sentence tensor ops cost more than the model.
+        per_head = {h.name: h.outputs(out.get(h.name), batch, model) for h in model.head_specs}
         for row, i in enumerate(idx):
-            enc = encoded[i]
-            n_words, n_mentions = len(enc.word_first_token), len(enc.mentions)
-            results[i] = SentencePrediction(
-                framing_logit=logits[row],
-                framing_score=scores[row],
-                word_tag_probs=word_probs[w : w + n_words],
-                mention_probs=mention_probs[m : m + n_mentions],
-            )
-            w, m = w + n_words, m + n_mentions
+            results[i] = SentencePrediction({name: values[row] for name, values in per_head.items()})
         if on_batch is not None:
             on_batch(len(idx))
     return results  # type: ignore[return-value]

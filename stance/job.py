@@ -10,7 +10,7 @@ from pathlib import Path
 from .documents import count_documents, read_documents
 from .options import ScoreOptions
 from .output import Journal, doc_key, journal_path
-from .records import to_jsonl
+from .records import flat_columns, to_jsonl
 from .scoring import Scorer
 from .summary import CorpusSummary
 
@@ -73,7 +73,16 @@ def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
     started = time.perf_counter()
     summary = CorpusSummary()
     journal = (
-        Journal(output, run.format, resume=run.resume, force=run.force, on_recovered=summary.add) if output else None
+        Journal(
+            output,
+            run.format,
+            resume=run.resume,
+            force=run.force,
+            on_recovered=summary.add,
+            columns=flat_columns(h.record_field for h in scorer.model.head_specs),
+        )
+        if output
+        else None
     )
     done = journal.done if journal else set()
     resumed = len(done)

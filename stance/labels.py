@@ -1,7 +1,7 @@
-"""Label inventories of the three heads.
+"""Label inventories of the built-in heads (declared in heads.py).
 
 These lists are part of the saved model: `modeling.load_model` compares the
-lists stored in a model's config.json with these and refuses to load on any
+lists stored in a model's config.json with the heads' and refuses to load on any
 difference, so label ids can never drift between training and scoring.
 """
 
@@ -15,11 +15,6 @@ LOADED_TAGS = ["O"] + [f"{p}-{c}" for c in LOADED_CATEGORIES for p in ("B", "I")
 
 STANCE_LABELS = ["against", "neutral", "favor"]
 
-HEAD_LABELS: dict[str, list[str]] = {
-    "framing": FRAMING_LABELS,
-    "loaded_terms": LOADED_TAGS,
-    "stance": STANCE_LABELS,
-}
 
 IGNORE_INDEX = -100
 

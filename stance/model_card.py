@@ -40,7 +40,15 @@ def _delta_table(int8: dict[str, float], bf16: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> None:
+def _heads(heads) -> str:
+    return "\n".join(
+        f"- **{h.name}** ({h.level}){': ' + h.description if h.description else ''}; labels: {', '.join(h.labels)}"
+        for h in heads
+    )
+
+
+def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict, heads) -> None:
+    """The card of a model with `heads` (heads.Head objects, the ones it was trained with)."""
     sources = sorted({d.adapter for d in config.data.datasets})
     data_lines = "\n".join(f"- {LICENCES.get(s, s + ': user-supplied data')}" for s in sources)
     test = metrics.get("test", {}).get("headline", {})
@@ -51,9 +59,11 @@ def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict) -> Non
     )
     text = f"""# stance model
 
-A multi-task news-sentence model: editorial **framing** probability, **loaded terms**
-(BIO tagging: loaded language, name-calling / labelling) and **stance** (against / neutral /
-favor) toward each target mention. Base encoder: `{config.model.base_model}`; weights stored in
+A multi-task news-sentence model with these heads:
+
+{_heads(heads)}
+
+Base encoder: `{config.model.base_model}`; weights stored in
 {config.model.save_dtype}{"; embeddings are reloaded from the base package" if config.model.freeze_embeddings else ""}.
 
 ## Intended use

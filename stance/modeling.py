@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from . import __version__
 from .defaults import DEFAULT_BASE_MODEL
 from .errors import ModelLoadError
-from .labels import HEAD_LABELS, IGNORE_INDEX
+from .heads import HEADS, Head, heads_named
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -90,24 +90,15 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class StanceModel(nn.Module):
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+    """An encoder and its heads (heads.py), each computed from the shared hidden states."""
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1, heads: Sequence[Head] | None = None) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.heads = nn.ModuleDict(
-            {
-                "framing": nn.Linear(hidden, 1),
-                "loaded_terms": nn.Linear(hidden, len(HEAD_LABELS["loaded_terms"])),
-                # Stance sees the sentence and the mention: [sentence; mention; sentence * mention].
-                "stance": nn.Sequential(
-                    nn.Linear(3 * hidden, hidden),
-                    nn.GELU(),
-                    nn.Dropout(dropout),
-                    nn.Linear(hidden, len(HEAD_LABELS["stance"])),
-                ),
-            }
-        )
+        self.head_specs = list(HEADS.values()) if heads is None else list(heads)
+        self.heads = nn.ModuleDict({h.name: h.build(hidden, dropout) for h in self.head_specs})
         # Fitted on validation data after training: the framing logit's temperature, and the
         # P(word is loaded) above which a word is tagged (argmax under-tags rare loaded words).
         self.register_buffer("framing_temperature", torch.ones(()))
@@ -117,40 +108,29 @@ class StanceModel(nn.Module):
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
-        framing_targets: torch.Tensor | None = None,
-        framing_mask: torch.Tensor | None = None,
-        tag_labels: torch.Tensor | None = None,
         mention_weights: torch.Tensor | None = None,
         mention_batch: torch.Tensor | None = None,
-        stance_labels: torch.Tensor | None = None,
+        labels: dict[str, dict[str, torch.Tensor]] | None = None,
     ) -> dict[str, Any]:
+        """Each head's logits by name (a mention head only when the batch has mentions), and under
+        "losses" the loss of every head that `labels` (from features.collate) label."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, L, H)
         hidden = self.dropout(hidden)
         sentence = mean_pool(hidden, attention_mask)  # (B, H)
-        out: dict[str, Any] = {
-            "framing": self.heads["framing"](sentence).squeeze(-1),  # (B,)
-            "loaded_terms": self.heads["loaded_terms"](hidden),  # (B, L, tags)
-        }
-        if mention_weights is not None and mention_weights.shape[0] > 0:
-            mention = torch.einsum("tl,tlh->th", mention_weights, hidden[mention_batch])  # (T, H)
-            context = sentence[mention_batch]
-            out["stance"] = self.heads["stance"](torch.cat([context, mention, context * mention], -1))  # (T, 3)
-        out["losses"] = self._losses(out, framing_targets, framing_mask, tag_labels, stance_labels)
-        return out
-
-    def _losses(self, out, framing_targets, framing_mask, tag_labels, stance_labels) -> dict[str, torch.Tensor]:
+        mentions = {"weights": mention_weights, "batch": mention_batch}
+        out: dict[str, Any] = {}
+        for head in self.head_specs:
+            logits = head.logits(self.heads[head.name], hidden, sentence, mentions)
+            if logits is not None:
+                out[head.name] = logits
         losses: dict[str, torch.Tensor] = {}
-        if framing_targets is not None and framing_mask is not None and framing_mask.sum() > 0:
-            per = F.binary_cross_entropy_with_logits(out["framing"], framing_targets, reduction="none")
-            losses["framing"] = (per * framing_mask).sum() / framing_mask.sum()
-        if tag_labels is not None and (tag_labels != IGNORE_INDEX).any():
-            logits = out["loaded_terms"]
-            losses["loaded_terms"] = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), tag_labels.reshape(-1), ignore_index=IGNORE_INDEX
-            )
-        if stance_labels is not None and "stance" in out and (stance_labels != IGNORE_INDEX).any():
-            losses["stance"] = F.cross_entropy(out["stance"], stance_labels, ignore_index=IGNORE_INDEX)
-        return losses
+        for head in self.head_specs:
+            if labels and head.name in labels and head.name in out:
+                loss = head.loss(out[head.name], labels[head.name])
+                if loss is not None:
+                    losses[head.name] = loss
+        out["losses"] = losses
+        return out
 
     def zero_touch(self) -> torch.Tensor:
         """A zero term touching every head, so a batch without some head's labels still
@@ -209,7 +189,7 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "base_model": base_model,
         "encoder_config": model.encoder.config.to_dict(),
-        "heads": {head: {"labels": labels} for head, labels in HEAD_LABELS.items()},
+        "heads": {head.name: head.spec() for head in model.head_specs},
         "max_length": max_length,
         "weights": {
             "dtype": save_dtype,
@@ -245,12 +225,18 @@ def read_model_config(model_dir: str | Path) -> dict[str, Any]:
 
 
 def check_labels(config: dict[str, Any], where: Path) -> None:
-    saved = {head: spec.get("labels") for head, spec in config.get("heads", {}).items()}
-    for head, labels in HEAD_LABELS.items():
-        if saved.get(head) != labels:
+    """Every head the model has must be one this version knows, with the same labels. A head this
+    version knows but the model lacks is fine: its output is simply absent from the records."""
+    for name, spec in config.get("heads", {}).items():
+        if name not in HEADS:
             raise ModelLoadError(
-                f"{where}: expected the {head} labels {labels}, found {saved.get(head)}; this model was "
-                "trained with a different label set. Retrain it with this version of stance, or install "
+                f"{where}: expected heads from {list(HEADS)}, found a {name!r} head this version does not know; "
+                "install the version of stance it was trained with, or register the head (stance.heads.register)"
+            )
+        if list(spec.get("labels") or []) != list(HEADS[name].labels):
+            raise ModelLoadError(
+                f"{where}: expected the {name} labels {list(HEADS[name].labels)}, found {spec.get('labels')}; this "
+                "model was trained with a different label set. Retrain it with this version of stance, or install "
                 "the version it was trained with"
             )
 
@@ -268,7 +254,7 @@ def load_model(model_dir: str | Path, fast: bool = False) -> tuple[StanceModel, 
 
         fast_parts = load_fast(model_dir, config)
     encoder = fast_parts[0] if fast_parts else encoder_from_config(config["encoder_config"])
-    model = StanceModel(encoder)
+    model = StanceModel(encoder, heads=heads_named(config.get("heads", {})))
     if config["weights"].get("embeddings_from_base"):
         _load_base_embeddings(encoder, config, model_dir, from_file=fast_parts is not None)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / WEIGHTS_NAME)).items()}

@@ -98,11 +98,13 @@ class Journal:
         resume: bool = False,
         force: bool = False,
         on_recovered: Callable[[dict], None] | None = None,
+        columns: list[str] = FLAT_COLUMNS,
     ) -> None:
         """`on_recovered` receives the closing record of every document kept from an earlier run,
         so a resumed run's summary covers the whole corpus."""
         self.output, self.fmt = output, fmt
         self.on_recovered = on_recovered
+        self.columns = columns  # of the CSV / Parquet form
         self.path = journal_path(output)
         self.done: set[tuple[str, str]] = set()
         check_journal(output, resume, force)
@@ -149,7 +151,7 @@ class Journal:
             os.replace(self.path, self.output)
             return self.output
         tmp = self.output.with_name(self.output.name + ".tmp")
-        (write_csv if self.fmt == "csv" else write_parquet)(read_jsonl(self.path), tmp)
+        (write_csv if self.fmt == "csv" else write_parquet)(read_jsonl(self.path), tmp, self.columns)
         os.replace(tmp, self.output)
         self.path.unlink()
         return self.output
@@ -167,17 +169,19 @@ def read_jsonl(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def write_csv(records: Iterator[dict], path: Path) -> None:
+def write_csv(records: Iterator[dict], path: Path, columns: list[str] = FLAT_COLUMNS) -> None:
     import csv
 
     with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FLAT_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for record in records:
-            writer.writerow(flatten(record))
+            writer.writerow(flatten(record, columns))
 
 
-def write_parquet(records: Iterator[dict], path: Path, batch_rows: int = 5000) -> None:
+def write_parquet(
+    records: Iterator[dict], path: Path, columns: list[str] = FLAT_COLUMNS, batch_rows: int = 5000
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -186,16 +190,13 @@ def write_parquet(records: Iterator[dict], path: Path, batch_rows: int = 5000) -
             return pa.int64()
         return pa.float64() if c in FLOAT_COLUMNS else pa.bool_() if c in BOOL_COLUMNS else pa.string()
 
-    schema = pa.schema([(c, kind(c)) for c in FLAT_COLUMNS])
+    schema = pa.schema([(c, kind(c)) for c in columns])
     with pq.ParquetWriter(str(path), schema) as writer:
         batch: list[dict] = []
         for record in records:
-            row = flatten(record)
+            row = flatten(record, columns)
             batch.append(
-                {
-                    c: (str(row[c]) if row.get(c) is not None and kind(c) == pa.string() else row.get(c))
-                    for c in FLAT_COLUMNS
-                }
+                {c: (str(row[c]) if row.get(c) is not None and kind(c) == pa.string() else row.get(c)) for c in columns}
             )
             if len(batch) >= batch_rows:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))

@@ -20,8 +20,9 @@ from typing import Any
 
 from .documents import Document, ReadOptions, expand_paths, read_documents
 from .errors import InputError
+from .heads import HEADS
 from .options import ModelOptions, ScoreOptions
-from .records import count_errors, to_jsonl
+from .records import count_errors, flat_columns, to_jsonl
 from .targets import Target
 
 
@@ -68,8 +69,8 @@ class ScoreActor:
 
 
 class ShardWriter:
-    def __init__(self, out_dir: str, fmt: str) -> None:
-        self.out_dir, self.fmt = Path(out_dir), fmt
+    def __init__(self, out_dir: str, fmt: str, columns: list[str]) -> None:
+        self.out_dir, self.fmt, self.columns = Path(out_dir), fmt, columns
 
     def __call__(self, batch):
         import pandas as pd
@@ -83,13 +84,22 @@ class ShardWriter:
         tmp.write_text(text, encoding="utf-8")
         if self.fmt == "parquet":
             final = self.out_dir / f"{name}.parquet"
-            write_parquet(read_jsonl(tmp), final.with_suffix(".parquet.tmp"))
+            write_parquet(read_jsonl(tmp), final.with_suffix(".parquet.tmp"), self.columns)
             os.replace(final.with_suffix(".parquet.tmp"), final)
             tmp.unlink()
         else:
             final = self.out_dir / f"{name}.jsonl"
             os.replace(tmp, final)  # a shard appears whole or not at all
         return pd.DataFrame({"shard": [str(final)], "documents": [len(rows)], "failed": [int(sum(r[3] for r in rows))]})
+
+
+def _columns(model: ModelOptions) -> list[str]:
+    """The flat columns of the model's records, read from its config.json (the driver loads no model)."""
+    from .modeling import read_model_config
+    from .scoring import default_model_path
+
+    heads = read_model_config(model.model_dir or default_model_path())["heads"]
+    return flat_columns(HEADS[name].record_field for name in heads if name in HEADS)
 
 
 IO_CPUS = 0.5  # kept free for the read and write stages
@@ -142,7 +152,7 @@ def score_with_ray(run: ScoreOptions, docs_per_batch: int = 64, cpus_per_actor: 
     )
     ds = ds.map_batches(
         ShardWriter,
-        fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt},
+        fn_constructor_kwargs={"out_dir": str(out_dir.resolve()), "fmt": fmt, "columns": _columns(run.model)},
         batch_size=docs_per_batch * 4,
         batch_format="pandas",
         concurrency=1,

@@ -153,7 +153,12 @@ BOOL_COLUMNS = {"framing_flag"}
 PREFIXED = ("voice", "framing")
 
 
-def flatten(record: dict) -> dict:
+def flat_columns(fields: Iterable[str] = ()) -> list[str]:
+    """FLAT_COLUMNS plus a JSON-text column for each other field a model's heads write."""
+    return FLAT_COLUMNS + [f for f in fields if f not in FLAT_COLUMNS and f not in PREFIXED]
+
+
+def flatten(record: dict, columns: list[str] = FLAT_COLUMNS) -> dict:
     row: dict = {}
     for key, value in record.items():
         if key in PREFIXED and isinstance(value, dict):
@@ -163,4 +168,4 @@ def flatten(record: dict) -> dict:
             row[key] = json.dumps(value, ensure_ascii=False)
         else:
             row[key] = value
-    return {c: row.get(c) for c in FLAT_COLUMNS}
+    return {c: row.get(c) for c in columns}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from .heads import HEADS
 from .records import EDITORIAL, sentences_of, summary_of
 
 TERM_STYLE = {"editorial": "bold red underline", "attributed": "bold magenta", "quoted": "bold blue"}
@@ -13,14 +14,16 @@ TERM_STYLE = {"editorial": "bold red underline", "attributed": "bold magenta", "
 def sentence_text(record: dict) -> Text:
     text = Text(record["text"])
     base = record["start"]
-    for term in record["loaded_terms"]:
+    for term in record.get("loaded_terms", ()):
         text.stylize(TERM_STYLE.get(term["voice"]["label"], "bold red"), term["start"] - base, term["end"] - base)
-    if record["framing"]["flag"]:
+    if record.get("framing", {}).get("flag"):
         text.stylize("on grey23")
     return text
 
 
 def margin(record: dict) -> Text:
+    if "framing" not in record:
+        return Text("      ")
     score = record["framing"]["score"]
     if record["framing"]["flag"]:
         return Text(f"▌{score:.2f} ", style="bold yellow")
@@ -33,6 +36,13 @@ def voice_note(record: dict) -> Text:
         return Text("")
     who = f": {voice['source']}" if voice.get("source") else ""
     return Text(f"  [{voice['label']}{who}]", style="dim italic")
+
+
+def head_notes(record: dict) -> Text:
+    """What other heads (heads.py) say of the sentence, each in its own words."""
+    notes = [HEADS[k].describe(v) for k, v in record.items() if k in HEADS]
+    notes = [n for n in notes if n]
+    return Text(f"  [{'; '.join(notes)}]", style="dim cyan") if notes else Text("")
 
 
 def stance_line(entry: dict) -> Text:
@@ -55,7 +65,7 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
     if sentences:
         console.rule(Text(sentences[0]["doc_id"], style="bold"))
     for record in sentences:
-        console.print(Text.assemble(margin(record), sentence_text(record), voice_note(record)))
+        console.print(Text.assemble(margin(record), sentence_text(record), voice_note(record), head_notes(record)))
     if summary:
         fi = summary["framing_index"]
         console.rule("summary")
@@ -104,38 +114,37 @@ def _class_table(title: str, report: dict):
     return table, matrix
 
 
+def _token_table(name: str, lt: dict):
+    from rich.table import Table
+
+    table = Table(title=f"{name} (n={lt['n']} sentences, word threshold {lt['threshold']:.2f})", title_justify="left")
+    for column in ("measure", "precision", "recall", "F1", "predicted", "gold"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    rows = [
+        ("word", lt["word"]),
+        ("span, exact", lt["span"]["exact"]),
+        ("span, overlap", lt["span"]["overlap"]),
+        ("span, overlap + category", lt["span_by_category"]["overlap"]),
+    ]
+    for measure, m in rows:
+        table.add_row(
+            measure, f"{m['precision']:.4f}", f"{m['recall']:.4f}", f"{m['f1']:.4f}", str(m["n_pred"]), str(m["n_gold"])
+        )
+    return table
+
+
 def render_metrics(console: Console, spec: str, metrics: dict) -> None:
     """Every head's metrics for one data spec, as `stance evaluate` prints them."""
     console.rule(Text(spec, style="bold"))
-    if metrics.get("framing", {}).get("n"):
-        for table in _class_table("framing", metrics["framing"]):
-            console.print(table)
-        console.print(f"framing expected calibration error: {metrics['framing']['ece']:.4f}")
-    lt = metrics.get("loaded_terms", {})
-    if lt.get("n"):
-        from rich.table import Table
-
-        table = Table(
-            title=f"loaded terms (n={lt['n']} sentences, word threshold {lt['threshold']:.2f})", title_justify="left"
-        )
-        for column in ("measure", "precision", "recall", "F1", "predicted", "gold"):
-            table.add_column(column, justify="left" if column == "measure" else "right")
-        rows = [
-            ("word", lt["word"]),
-            ("span, exact", lt["span"]["exact"]),
-            ("span, overlap", lt["span"]["overlap"]),
-            ("span, overlap + category", lt["span_by_category"]["overlap"]),
-        ]
-        for name, m in rows:
-            table.add_row(
-                name,
-                f"{m['precision']:.4f}",
-                f"{m['recall']:.4f}",
-                f"{m['f1']:.4f}",
-                str(m["n_pred"]),
-                str(m["n_gold"]),
-            )
-        console.print(table)
-    if metrics.get("stance", {}).get("n"):
-        for table in _class_table("stance (per mention)", metrics["stance"]):
-            console.print(table)
+    for name, m in metrics.items():
+        if not m.get("n"):
+            continue
+        level = HEADS[name].level if name in HEADS else "sentence"
+        if "per_class" in m:
+            title = name.replace("_", " ") + (" (per mention)" if level == "mention" else "")
+            for table in _class_table(title, m):
+                console.print(table)
+            if "ece" in m:
+                console.print(f"{name} expected calibration error: {m['ece']:.4f}")
+        elif "word" in m:
+            console.print(_token_table(name.replace("_", " "), m))

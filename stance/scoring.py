@@ -22,11 +22,11 @@ from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
-from .inference import SentencePrediction, decode_spans, predict, stance_label
-from .labels import STANCE_LABELS
+from .heads import Context
+from .inference import SentencePrediction, predict
 from .modeling import load_model
 from .options import ModelOptions
-from .records import EDITORIAL, ErrorRecord, error_record, sentence_record
+from .records import ErrorRecord, error_record, sentence_record
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
@@ -40,7 +40,7 @@ from .targets import (
     merge_targets,
     parse_document_target,
 )
-from .voice import Voice, assign_voices, term_voice
+from .voice import Voice, assign_voices
 
 
 def default_model_path() -> Path:
@@ -241,34 +241,9 @@ class Scorer:
 
     def _record(self, doc: Document, item: _Item, enc: Encoded, pred: SentencePrediction) -> dict:
         sent = item.sentence
-        terms = [
-            {
-                "start": sent.start + s.start,
-                "end": sent.start + s.end,
-                "text": sent.text[s.start : s.end],
-                "score": round(s.score, 4),
-                "category": s.category,
-                "voice": term_voice(sent.start + s.start, sent.start + s.end, item.voice, item.quotes).as_field(),
-            }
-            for s in decode_spans(enc.word_spans, pred.word_tag_probs, self.loaded_threshold, enc.text)
-        ]
-        stance = [
-            {
-                "target": m.target,
-                "mention": m.text,
-                "start": m.start,
-                "end": m.end,
-                "label": stance_label(probs),
-                "scores": {label: round(p, 4) for label, p in zip(STANCE_LABELS, probs)},
-            }
-            for m, probs in zip(item.mentions, pred.mention_probs)
-        ]
-        # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
-        framing = {
-            "score": round(pred.framing_score, 4),
-            "flag": pred.framing_score >= self.threshold and item.voice.label == EDITORIAL,
-        }
-        heads = {"framing": framing, "loaded_terms": terms, "stance": stance}
+        ctx = Context(sent, item.voice, item.quotes, item.mentions, enc, self.threshold, self.loaded_threshold)
+        # Each head the model has fills its own field; a head it lacks is absent from the record.
+        heads = {h.record_field: h.record(pred.outputs[h.name], ctx) for h in self.model.head_specs}
         return sentence_record(
             doc.doc_id, doc.path, item.index, sent.start, sent.end, sent.text, item.voice.as_field(), heads
         )

@@ -30,12 +30,13 @@ def _stance_block(entries: list[dict]) -> dict:
 def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> SummaryRecord:
     """Summary record of one article from its sentence records."""
     first = sentences[0]
-    editorial = [s for s in sentences if s["voice"]["label"] == EDITORIAL]
+    # A model without some head writes no field for it: its part of the summary is then empty.
+    editorial = [s for s in sentences if s["voice"]["label"] == EDITORIAL and "framing" in s]
     flagged = [s for s in editorial if s["framing"]["flag"]]
-    terms = [t for s in sentences for t in s["loaded_terms"]]
+    terms = [t for s in sentences for t in s.get("loaded_terms", ())]
     by_target: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for s in sentences:
-        for st in s["stance"]:
+        for st in s.get("stance", ()):
             by_target[st["target"]][s["voice"]["label"]].append(st)
     return {
         "record": SUMMARY,

@@ -26,6 +26,15 @@ from .examples import Example, Span, TargetLabel, normalize_text
 from .labels import LOADED_CATEGORIES, STANCE_LABELS
 
 FIELDS = ("text", "framing", "loaded_terms", "targets", "group")
+
+
+def known_fields() -> list[str]:
+    """FIELDS, plus the name of every other registered sentence-level head (its column holds a label)."""
+    from .heads import HEADS
+
+    return list(FIELDS) + [n for n, h in HEADS.items() if n not in FIELDS and h.level == "sentence"]
+
+
 BUILDERS = {".csv": "csv", ".tsv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 
@@ -111,8 +120,8 @@ def parse_columns(options: list[str]) -> dict[str, str]:
                 raise DataError(
                     f"expected --columns FIELD=COLUMN pairs such as text=sentence,framing=label, found {pair!r}"
                 )
-            if field_name not in FIELDS:
-                raise DataError(f"expected --columns fields from {list(FIELDS)}, found {field_name!r}")
+            if field_name not in known_fields():
+                raise DataError(f"expected --columns fields from {known_fields()}, found {field_name!r}")
             mapping[field_name] = column
     return mapping
 
@@ -128,9 +137,10 @@ def load_table(
     if not path.is_file():
         raise DataError(f"expected a data file at {path}, found nothing; check the dataset path")
     mapping = {f: f for f in FIELDS} | (columns or {})
-    unknown = set(mapping) - set(FIELDS)
+    unknown = set(mapping) - set(known_fields())
     if unknown:
-        raise DataError(f"expected column mapping keys from {list(FIELDS)}, found {sorted(unknown)}")
+        raise DataError(f"expected column mapping keys from {known_fields()}, found {sorted(unknown)}")
+    other_heads = [f for f in mapping if f not in FIELDS]
     table = _load_table(path)
     present = set(table.column_names)
     if mapping["text"] not in present:
@@ -164,6 +174,24 @@ def load_table(
                 framing=framing,
                 spans=spans,
                 targets=targets,
+                labels=_head_labels(other_heads, get, where),
             )
         )
     return examples
+
+
+def _head_labels(names: list[str], get, where: str) -> dict[str, Any]:
+    """Labels of other sentence-level heads, checked against each head's label set."""
+    from .heads import HEADS
+
+    labels = {}
+    for name in names:
+        value = get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        try:
+            HEADS[name].to_ids(value)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"{where}: {exc}") from None
+        labels[name] = value
+    return labels

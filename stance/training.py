@@ -29,9 +29,11 @@ from . import distributed
 from .config import TrainConfig
 from .data import Splits, fingerprint, load_splits
 from .devices import distributed_backend, needs_grad_scaler, resolve_device, training_autocast
+from .errors import DataError
 from .evaluation import calibrate, evaluate_by_source, headline, precision_costs, validate
 from .examples import encode_examples
-from .features import Encoded, collate
+from .features import Encoded, collate, to_device
+from .heads import HEADS, Head
 from .model_card import write_model_card
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
 
@@ -200,7 +202,7 @@ def train_while_improving(
         for b in range(state.batch_in_epoch, len(batches)):
             set_seed(t.seed + state.step)  # dropout masks are reproducible after resume
             model.train()
-            batch = {k: v.to(device) for k, v in collate([encoded[i] for i in batches[b]], pad_id).items()}
+            batch = to_device(collate([encoded[i] for i in batches[b]], pad_id, model_of(model).head_specs), device)
             with training_autocast(device):
                 losses = model(**batch)["losses"]
                 loss = sum(t.loss_weights.get(k, 1.0) * v for k, v in losses.items()) + model_of(model).zero_touch()
@@ -264,12 +266,20 @@ def total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     return min(total, config.training.max_steps) if config.training.max_steps else total
 
 
-def build_model(config: TrainConfig) -> StanceModel:
+def trained_heads(examples: list) -> list[Head]:
+    """The registered heads the training data labels: a head without labels would only guess."""
+    heads = [h for h in HEADS.values() if any(h.label_of(ex) is not None for ex in examples)]
+    if not heads:
+        raise DataError(f"expected training examples labelled for at least one head of {list(HEADS)}, found none")
+    return heads
+
+
+def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
     encoder = load_encoder(config.model.base_model)
     if config.model.freeze_embeddings:
         for p in encoder.embeddings.parameters():
             p.requires_grad = False
-    return StanceModel(encoder, dropout=config.model.dropout)
+    return StanceModel(encoder, dropout=config.model.dropout, heads=heads)
 
 
 def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto") -> Path:
@@ -288,8 +298,9 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, device
         (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
     tokenizer = load_tokenizer(config.model.base_model)
     splits = load_splits(config)
-    encoded = encode_examples(tokenizer, splits.train, config.model.max_length)
-    model = build_model(config).to(device)
+    heads = trained_heads(splits.train)
+    encoded = encode_examples(tokenizer, splits.train, config.model.max_length, heads)
+    model = build_model(config, heads).to(device)
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(epoch_batches([len(e) for e in encoded], config.training.batch_size, config.training.seed, 0))
     total = total_steps(config, steps_per_epoch)
@@ -405,5 +416,5 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState, 
         },
     }
     (final / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
-    write_model_card(final, config, metrics)
+    write_model_card(final, config, metrics, exported.head_specs)
     return final

@@ -45,7 +45,7 @@ def parts(tiny_base):
 
 def test_head_output_shapes(parts):
     model, tokenizer, encoded = parts
-    batch = collate(encoded, tokenizer.pad_token_id)
+    batch = collate(encoded, tokenizer.pad_token_id, model.head_specs)
     out = model(**batch)
     size, length = batch["input_ids"].shape
     assert out["framing"].shape == (size,)
@@ -56,7 +56,7 @@ def test_head_output_shapes(parts):
 
 def test_gradients_reach_every_head_and_the_encoder(parts):
     model, tokenizer, encoded = parts
-    out = model(**collate(encoded, tokenizer.pad_token_id))
+    out = model(**collate(encoded, tokenizer.pad_token_id, model.head_specs))
     sum(out["losses"].values()).backward()
     for name, param in model.named_parameters():
         assert param.grad is not None, name
@@ -68,14 +68,14 @@ def test_gradients_reach_every_head_and_the_encoder(parts):
 def test_head_without_labels_is_ignored(parts):
     model, tokenizer, encoded = parts
     for enc in encoded:
-        enc.framing = None
-    out = model(**collate(encoded, tokenizer.pad_token_id))
+        enc.labels.pop("framing")
+    out = model(**collate(encoded, tokenizer.pad_token_id, model.head_specs))
     assert "framing" not in out["losses"]
 
 
 def test_overfit_four_sentences(parts):
     model, tokenizer, encoded = parts
-    batch = collate(encoded, tokenizer.pad_token_id)
+    batch = collate(encoded, tokenizer.pad_token_id, model.head_specs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
     for _ in range(150):

@@ -1,0 +1,475 @@
+"""The model's heads, each declared once: labels, level, module, loss, decoding, metrics and record field.
+
+A head is a `Head` object in the registry `HEADS`. The model, the batches, prediction, evaluation,
+scoring, the model card and the terminal view loop over the registry (or over the heads a saved
+model has), so adding a head means declaring it here, or calling `register()` from your own code:
+
+    register(SentenceHead("subjectivity", labels=("objective", "subjective")))
+
+Three levels cover the heads so far:
+- `sentence`: one label per sentence, from the mean-pooled sentence vector (framing);
+- `token`: a BIO tag per word, from each word's first sub-token (loaded terms);
+- `mention`: one label per target mention, from the sentence and the mention's pooled tokens (stance).
+
+Labels travel in `Example.labels` / `Encoded.labels` under the head's name (None: not labelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .labels import FRAMING_LABELS, IGNORE_INDEX, LOADED_CATEGORIES, LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
+
+O_ID = TAG_TO_ID["O"]
+
+
+@dataclass
+class Context:
+    """What a head may use to build its record field for one scored sentence."""
+
+    sentence: Any  # segmentation.Sentence
+    voice: Any  # voice.Voice of the sentence
+    quotes: list[tuple[int, int]]  # the document's quotation regions
+    mentions: list[Any]  # targets.Mention per scored mention
+    encoded: Any  # features.Encoded
+    flag_threshold: float
+    loaded_threshold: float
+
+
+class Head:
+    """A head's declaration. Subclasses fix the level; instances fix the name and labels."""
+
+    level = "sentence"
+
+    def __init__(self, name: str, labels: Sequence[str], description: str = "") -> None:
+        self.name, self.labels, self.description = name, tuple(labels), description
+
+    @property
+    def record_field(self) -> str:
+        return self.name
+
+    def spec(self) -> dict:
+        """What config.json stores of this head."""
+        return {"labels": list(self.labels), "level": self.level}
+
+    # -- the module and its loss
+    def build(self, hidden: int, dropout: float) -> nn.Module:
+        raise NotImplementedError
+
+    def logits(self, module: nn.Module, hidden: torch.Tensor, sentence: torch.Tensor, mentions: dict):
+        raise NotImplementedError
+
+    def loss(self, logits: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        raise NotImplementedError
+
+    # -- labels: example -> encoded sentence -> batch tensors
+    def label_of(self, example) -> Any:
+        return example.labels.get(self.name)
+
+    def encode_label(self, enc, example) -> None:
+        value = self.label_of(example)
+        if value is not None:
+            enc.labels[self.name] = self.to_ids(value)
+
+    def to_ids(self, value: Any) -> Any:
+        return value
+
+    def unlabel(self, example) -> None:
+        """Drop this head's labels from an example (a dataset restricted to other heads)."""
+        example.labels.pop(self.name, None)
+
+    def collate(self, batch: Sequence, length: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    # -- prediction, records and metrics
+    def outputs(self, logits: torch.Tensor | None, batch: Sequence, model) -> list[Any]:
+        """Per sentence of the batch (in `rows` order), this head's output as plain Python values."""
+        raise NotImplementedError
+
+    def record(self, output: Any, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def metrics(self, encoded: Sequence, outputs: Sequence[Any], calibration: dict[str, float]) -> dict:
+        """Metrics over the labelled sentences; `calibration` holds decision settings such as loaded_threshold."""
+        raise NotImplementedError
+
+    def headline(self, metrics: dict) -> dict[str, float]:
+        """The few numbers reported per corpus (selection uses those ending in macro_f1, word_f1, span_f1_overlap)."""
+        return {f"{self.name}_macro_f1": metrics["macro_f1"]} if metrics.get("n") else {}
+
+    def describe(self, value: Any) -> str | None:
+        """A short note for the terminal view, or None."""
+        return None
+
+
+# ---------------------------------------------------------------------------- sentence level
+
+
+class SentenceHead(Head):
+    """One of `labels` per sentence, softmax over the mean-pooled sentence vector. Labels are label
+    names or indices."""
+
+    level = "sentence"
+
+    def build(self, hidden: int, dropout: float) -> nn.Module:
+        return nn.Linear(hidden, len(self.labels))
+
+    def logits(self, module, hidden, sentence, mentions):
+        return module(sentence)
+
+    def to_ids(self, value: Any) -> int:
+        if isinstance(value, str):
+            if value not in self.labels:
+                raise ValueError(f"expected a {self.name} label in {list(self.labels)}, found {value!r}")
+            return self.labels.index(value)
+        return int(value)
+
+    def collate(self, batch, length):
+        ids = [e.labels.get(self.name, IGNORE_INDEX) for e in batch]
+        return {"ids": torch.tensor(ids, dtype=torch.long)}
+
+    def loss(self, logits, labels):
+        ids = labels["ids"].to(logits.device)
+        if not (ids != IGNORE_INDEX).any():
+            return None
+        return F.cross_entropy(logits.float(), ids, ignore_index=IGNORE_INDEX)
+
+    def outputs(self, logits, batch, model):
+        return logits.float().softmax(-1).tolist()
+
+    def record(self, output, ctx):
+        best = max(range(len(output)), key=output.__getitem__)
+        return {"label": self.labels[best], "scores": {k: round(p, 4) for k, p in zip(self.labels, output)}}
+
+    def metrics(self, encoded, outputs, calibration):
+        from .metrics import classification_report
+
+        rows = [(e.labels[self.name], o) for e, o in zip(encoded, outputs) if self.name in e.labels]
+        gold = [g for g, _ in rows]
+        pred = [max(range(len(o)), key=o.__getitem__) for _, o in rows]
+        return classification_report(gold, pred, list(self.labels))
+
+    def describe(self, value):
+        return f"{self.name}: {value['label']} {value['scores'][value['label']]:.2f}"
+
+
+class FramingHead(SentenceHead):
+    """P(editorial) from one logit, trained with (soft) binary cross-entropy and temperature-scaled
+    at the end of training; the record's flag needs the editorial voice too."""
+
+    def __init__(self) -> None:
+        super().__init__("framing", FRAMING_LABELS, "calibrated probability that the sentence is editorialised")
+
+    def build(self, hidden, dropout):
+        return nn.Linear(hidden, 1)
+
+    def logits(self, module, hidden, sentence, mentions):
+        return module(sentence).squeeze(-1)  # (B,)
+
+    def label_of(self, example):
+        return example.framing
+
+    def unlabel(self, example):
+        example.framing = None
+
+    def to_ids(self, value):
+        return float(value)
+
+    def collate(self, batch, length):
+        target = torch.zeros(len(batch))
+        mask = torch.zeros(len(batch))
+        for i, enc in enumerate(batch):
+            if self.name in enc.labels:
+                target[i], mask[i] = enc.labels[self.name], 1.0
+        return {"target": target, "mask": mask}
+
+    def loss(self, logits, labels):
+        mask = labels["mask"].to(logits.device)
+        if mask.sum() <= 0:
+            return None
+        per = F.binary_cross_entropy_with_logits(logits, labels["target"].to(logits.device), reduction="none")
+        return (per * mask).sum() / mask.sum()
+
+    def outputs(self, logits, batch, model):
+        # (logit, calibrated probability) per sentence.
+        logits = logits.float()
+        scores = torch.sigmoid(logits / float(model.framing_temperature)).tolist()
+        return list(zip(logits.tolist(), scores))
+
+    def record(self, output, ctx):
+        from .records import EDITORIAL
+
+        # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
+        score = output[1]
+        return {"score": round(score, 4), "flag": score >= ctx.flag_threshold and ctx.voice.label == EDITORIAL}
+
+    def metrics(self, encoded, outputs, calibration):
+        from .metrics import classification_report, expected_calibration_error
+
+        rows = [(e.labels[self.name], o[1]) for e, o in zip(encoded, outputs) if self.name in e.labels]
+        gold = [int(f >= 0.5) for f, _ in rows]
+        scores = [s for _, s in rows]
+        report = classification_report(gold, [int(s >= 0.5) for s in scores], list(self.labels))
+        report["ece"] = expected_calibration_error(scores, gold)
+        return report
+
+    def headline(self, metrics):
+        if not metrics.get("n"):
+            return {}
+        return {"framing_macro_f1": metrics["macro_f1"], "framing_ece": metrics["ece"]}
+
+    def describe(self, value):
+        return None  # the terminal view shows framing in the margin
+
+
+# ---------------------------------------------------------------------------- token level
+
+
+class TokenTagHead(Head):
+    """BIO tags per word over `categories`; labels are character spans with a category."""
+
+    level = "token"
+
+    def __init__(self, name: str, categories: Sequence[str], description: str = "") -> None:
+        self.categories = tuple(categories)
+        super().__init__(name, ["O"] + [f"{p}-{c}" for c in categories for p in ("B", "I")], description)
+
+    def build(self, hidden, dropout):
+        return nn.Linear(hidden, len(self.labels))
+
+    def logits(self, module, hidden, sentence, mentions):
+        return module(hidden)  # (B, L, tags)
+
+    def encode_label(self, enc, example):
+        from .features import word_tags_for_spans
+
+        spans = self.label_of(example)
+        if spans is not None:
+            enc.labels[self.name] = word_tags_for_spans(enc.word_spans, spans)
+
+    def collate(self, batch, length):
+        tags = torch.full((len(batch), length), IGNORE_INDEX, dtype=torch.long)
+        for i, enc in enumerate(batch):
+            if self.name in enc.labels:
+                for tok, tag in zip(enc.word_first_token, enc.labels[self.name]):
+                    tags[i, tok] = tag
+        return {"tags": tags}
+
+    def loss(self, logits, labels):
+        tags = labels["tags"].to(logits.device)
+        if not (tags != IGNORE_INDEX).any():
+            return None
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tags.reshape(-1), ignore_index=IGNORE_INDEX)
+
+    def outputs(self, logits, batch, model):
+        # One gather and one host copy for the whole batch: per-sentence tensor ops cost more than the model.
+        rows = torch.tensor([row for row, e in enumerate(batch) for _ in e.word_first_token], dtype=torch.long)
+        cols = torch.tensor([t for e in batch for t in e.word_first_token], dtype=torch.long)
+        probs = logits[rows.to(logits.device), cols.to(logits.device)].float().softmax(-1).tolist()
+        out, w = [], 0
+        for e in batch:
+            out.append(probs[w : w + len(e.word_first_token)])
+            w += len(e.word_first_token)
+        return out
+
+    def spans(self, enc, probs, threshold: float = 0.5) -> list[tuple[int, int, str]]:
+        from .inference import decode_spans
+
+        return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold, enc.text)]
+
+    def metrics(self, encoded, outputs, calibration):
+        from .metrics import span_f1, word_f1
+
+        threshold = calibration["loaded_threshold"]
+        rows = [(e, o) for e, o in zip(encoded, outputs) if self.name in e.labels]
+        if not rows:
+            return {"n": 0}
+        one_hot = [
+            [[1.0 if i == t else 0.0 for i in range(len(self.labels))] for t in e.labels[self.name]] for e, _ in rows
+        ]
+        # Gold spans are decoded from word-level gold tags, so both sides share word boundaries.
+        gold_spans = [self.spans(e, g) for (e, _), g in zip(rows, one_hot)]
+        pred_spans = [self.spans(e, o, threshold) for e, o in rows]
+        gold_words = [[t != O_ID for t in e.labels[self.name]] for e, _ in rows]
+        pred_words = [[1.0 - w[O_ID] >= threshold for w in o] for _, o in rows]
+        return {
+            "n": len(rows),
+            "threshold": threshold,
+            "word": word_f1(gold_words, pred_words),
+            "span": span_f1(gold_spans, pred_spans),
+            "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
+        }
+
+
+class LoadedTermsHead(TokenTagHead):
+    """Loaded words and phrases (PTC's loaded language and name-calling), decoded to whole-word spans."""
+
+    def __init__(self) -> None:
+        super().__init__("loaded_terms", LOADED_CATEGORIES, "BIO tags of loaded language and name-calling / labelling")
+        assert list(self.labels) == LOADED_TAGS
+
+    def label_of(self, example):
+        return example.spans
+
+    def unlabel(self, example):
+        example.spans = None
+
+    def record(self, output, ctx):
+        from .inference import decode_spans
+        from .voice import term_voice
+
+        sent = ctx.sentence
+        return [
+            {
+                "start": sent.start + s.start,
+                "end": sent.start + s.end,
+                "text": sent.text[s.start : s.end],
+                "score": round(s.score, 4),
+                "category": s.category,
+                "voice": term_voice(sent.start + s.start, sent.start + s.end, ctx.voice, ctx.quotes).as_field(),
+            }
+            for s in decode_spans(ctx.encoded.word_spans, output, ctx.loaded_threshold, ctx.encoded.text)
+        ]
+
+    def headline(self, metrics):
+        if not metrics.get("n"):
+            return {}
+        return {
+            "loaded_word_f1": metrics["word"]["f1"],
+            "loaded_span_f1_overlap": metrics["span"]["overlap"]["f1"],
+            "loaded_span_f1_exact": metrics["span"]["exact"]["f1"],
+        }
+
+
+# ---------------------------------------------------------------------------- mention level
+
+
+class MentionHead(Head):
+    """One of `labels` per target mention: [sentence; mention; sentence * mention] into a small MLP.
+    Labels are (start, end, label) target objects; the mentions themselves are model inputs."""
+
+    level = "mention"
+
+    def build(self, hidden, dropout):
+        return nn.Sequential(
+            nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, len(self.labels))
+        )
+
+    def logits(self, module, hidden, sentence, mentions):
+        weights, rows = mentions.get("weights"), mentions.get("batch")
+        if weights is None or weights.shape[0] == 0:
+            return None
+        mention = torch.einsum("tl,tlh->th", weights, hidden[rows])  # (T, H)
+        context = sentence[rows]
+        return module(torch.cat([context, mention, context * mention], -1))  # (T, labels)
+
+    def label_of(self, example):
+        """Label names aligned with `example.targets` (the mentions), or None."""
+        return example.labels.get(self.name)
+
+    def encode_label(self, enc, example):
+        # The encoder keeps the mentions that survive truncation (`enc.mention_sources`: their indices
+        # in example.targets); only those are labelled.
+        values = self.label_of(example)
+        if values is not None:
+            enc.labels[self.name] = [self.labels.index(values[k]) for k in enc.mention_sources]
+
+    def collate(self, batch, length):
+        ids = []
+        for enc in batch:
+            labels = enc.labels.get(self.name)
+            ids += labels if labels is not None else [IGNORE_INDEX] * len(enc.mentions)
+        return {"ids": torch.tensor(ids, dtype=torch.long)}
+
+    def loss(self, logits, labels):
+        if logits is None:
+            return None
+        ids = labels["ids"].to(logits.device)
+        if not (ids != IGNORE_INDEX).any():
+            return None
+        return F.cross_entropy(logits, ids, ignore_index=IGNORE_INDEX)
+
+    def outputs(self, logits, batch, model):
+        probs = logits.float().softmax(-1).tolist() if logits is not None else []
+        out, m = [], 0
+        for e in batch:
+            out.append(probs[m : m + len(e.mentions)])
+            m += len(e.mentions)
+        return out
+
+    def metrics(self, encoded, outputs, calibration):
+        from .metrics import classification_report
+
+        gold, pred = [], []
+        for e, o in zip(encoded, outputs):
+            for label, probs in zip(e.labels.get(self.name) or [], o):
+                gold.append(label)
+                pred.append(max(range(len(probs)), key=probs.__getitem__))
+        return classification_report(gold, pred, list(self.labels))
+
+
+class StanceHead(MentionHead):
+    """Against / neutral / favor toward each target mention."""
+
+    def __init__(self) -> None:
+        super().__init__("stance", STANCE_LABELS, "against / neutral / favor toward each target mention")
+
+    def label_of(self, example):
+        return [t.label for t in example.targets] if example.targets is not None else None
+
+    def unlabel(self, example):
+        example.targets = None  # the mentions go with their labels
+
+    def record(self, output, ctx):
+        return [
+            {
+                "target": m.target,
+                "mention": m.text,
+                "start": m.start,
+                "end": m.end,
+                "label": self.labels[max(range(len(probs)), key=probs.__getitem__)],
+                "scores": {label: round(p, 4) for label, p in zip(self.labels, probs)},
+            }
+            for m, probs in zip(ctx.mentions, output)
+        ]
+
+    def headline(self, metrics):
+        return {"stance_macro_f1": metrics["macro_f1"]} if metrics.get("n") else {}
+
+
+# ---------------------------------------------------------------------------- the registry
+
+HEADS: dict[str, Head] = {}
+
+
+def register(head: Head) -> Head:
+    """Declare a head: models trained from now on get it when their data labels it."""
+    if head.name in HEADS:
+        raise ValueError(f"expected a new head name, found {head.name!r} already registered")
+    HEADS[head.name] = head
+    return head
+
+
+def unregister(name: str) -> None:
+    HEADS.pop(name, None)
+
+
+def get(name: str) -> Head:
+    if name not in HEADS:
+        raise KeyError(f"expected a head from {list(HEADS)}, found {name!r}")
+    return HEADS[name]
+
+
+def heads_named(names) -> list[Head]:
+    """Known heads among `names`, in registry order."""
+    return [h for n, h in HEADS.items() if n in set(names)]
+
+
+for _head in (FramingHead(), LoadedTermsHead(), StanceHead()):
+    register(_head)
