@@ -375,7 +375,7 @@ def evaluate(
         "all",
         "--split",
         metavar="SPLIT",
-        help="Split for DATA without @SPLIT: all, train or validation (as in training).",
+        help="Split for DATA without @SPLIT: all, train, validation or test (as training split it).",
     ),
     columns: list[str] | None = typer.Option(
         None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."

@@ -75,3 +75,20 @@ def test_scorer_score_on_a_string_says_what_to_do(model):
 def test_load_checks_the_device_first(tmp_path):
     with pytest.raises(ValueError, match="expected --device"):
         stance.load(tmp_path / "no-model", device="gpu")
+
+
+def test_progress_is_reported_after_every_model_batch(model):
+    from stance.documents import Document
+
+    scorer = model.scorer
+    calls = []
+    docs = [Document(f"d{i}", f"d{i}.txt", "The council met. The mayor spoke. Prices rose.") for i in range(4)]
+    old = scorer.batch_size
+    scorer.batch_size = 2
+    try:
+        done = list(scorer.score_documents(docs, on_progress=lambda fraction, n: calls.append((round(fraction, 3), n))))
+    finally:
+        scorer.batch_size = old
+    assert len(done) == 4
+    # 12 sentences in batches of 2: the bar moves six times before the chunk's documents come out.
+    assert [f for f, _ in calls] == [0.167, 0.333, 0.5, 0.667, 0.833, 1.0] and {n for _, n in calls} == {4}

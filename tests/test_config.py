@@ -41,3 +41,12 @@ def test_bad_override_syntax(tmp_path):
 def test_missing_file():
     with pytest.raises(ConfigError, match="expected a YAML config file"):
         load_config("nope.yaml")
+
+
+def test_default_yaml_lists_every_key_of_the_schema():
+    from stance.config import DataConfig, DatasetConfig, ModelConfig, TrainConfig, TrainingConfig
+
+    text = (REPO / "configs" / "default.yaml").read_text()
+    for section in (TrainConfig, DataConfig, DatasetConfig, ModelConfig, TrainingConfig):
+        for name in section.model_fields:
+            assert f"{name}:" in text or f"#   {name} " in text, (section.__name__, name)

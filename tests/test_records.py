@@ -77,3 +77,25 @@ def test_flat_columns_cover_every_scalar_field():
     )
     assert flat["voice_label"] == "quoted" and flat["framing_flag"] is False and flat["stance"] == "[]"
     assert list(flat) == records.FLAT_COLUMNS
+
+
+def test_scoring_imports_nothing_from_training():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, stance.scoring, stance.calibration; "
+        "print(sorted(m for m in sys.modules if m.startswith(('stance.', 'pydantic', 'transformers', 'datasets'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for module in (
+        "stance.config",
+        "stance.training",
+        "stance.data",
+        "stance.examples",
+        "stance.evaluation",
+        "pydantic",
+        "transformers",
+        "datasets",
+    ):
+        assert f"'{module}'" not in loaded, module
