@@ -118,7 +118,7 @@ def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
     if suffix in HTML_SUFFIXES:
         try:
             title, body = html_to_text(text)
-        except Exception as exc:
+        except Exception as exc:  # one page the extractor chokes on must not end a folder's run
             yield Document(
                 doc_id=path.stem,
                 path=str(path),
@@ -211,7 +211,7 @@ def read_parquet_file(path: Path, options: ReadOptions) -> Iterator[Document]:
 
         table = pq.ParquetFile(str(path))
         batches = table.iter_batches(batch_size=1024)
-    except Exception as exc:
+    except Exception as exc:  # any unreadable file becomes an error record
         yield Document(
             doc_id=path.stem, path=str(path), error=f"expected a Parquet file, found an unreadable one ({exc})"
         )

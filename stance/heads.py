@@ -11,7 +11,8 @@ Three levels cover the heads so far:
 - `token`: a BIO tag per word, from each word's first sub-token (loaded terms);
 - `mention`: one label per target mention, from the sentence and the mention's pooled tokens (stance).
 
-Labels travel in `Example.labels` / `Encoded.labels` under the head's name (None: not labelled).
+Each head reads its labels from an Example (`label_of`: the built-in heads from their own fields, others
+from `Example.labels[name]`; None means not labelled) and keeps them in `Encoded.labels[name]`.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class Head:
 
     # -- prediction, records and metrics
     def outputs(self, logits: torch.Tensor | None, batch: Sequence, model) -> list[Any]:
-        """Per sentence of the batch (in `rows` order), this head's output as plain Python values."""
+        """Per sentence of `batch`, in order, this head's output as plain Python values."""
         raise NotImplementedError
 
     def record(self, output: Any, ctx: Context) -> Any:

@@ -124,7 +124,7 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
                     return
                 box.put(item)
             box.put(_DONE)
-        except BaseException as exc:
+        except BaseException as exc:  # handed to the consumer, which re-raises it
             box.put(exc)
 
     thread = threading.Thread(target=produce, daemon=True, name="stance-prefetch")

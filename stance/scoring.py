@@ -1,15 +1,7 @@
 """Scoring documents: segment, find target mentions, run the model in length-sorted batches, build records.
 
-Record schema (a public contract; see the README):
-
-    {"record": "sentence", "doc_id", "path", "sentence_index", "start", "end", "text",
-     "voice": {"label": editorial|quoted|attributed, "source"},
-     "framing": {"score", "flag"},          # flag: score >= threshold AND editorial voice
-     "loaded_terms": [{"start", "end", "text", "score", "category", "voice": {"label", "source"}}],
-     "stance": [{"target", "mention", "start", "end", "label", "scores": {"against", "neutral", "favor"}}]}
-
-    {"record": "summary", "doc_id", "path", ...}      closes every scored article (see summary.py)
-    {"record": "error", "doc_id", "path", "error"}   for a document that could not be scored
+Records are built through records.py, whose types are the public schema (see the README); each head
+fills its own field (heads.py).
 """
 
 from __future__ import annotations
@@ -163,7 +155,7 @@ class Scorer:
                     items.extend(self._items(d, doc, global_targets))
                 except InputError as exc:
                     errors[d] = str(exc)
-                except Exception as exc:
+                except Exception as exc:  # one document must never end a batch run
                     errors[d] = f"could not prepare this document ({type(exc).__name__}: {exc}); please report it"
             if len(items) >= self.chunk_sentences:
                 yield _Chunk(docs, items, self._encode(items), errors)

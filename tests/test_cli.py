@@ -553,8 +553,13 @@ def test_ctrl_c_stops_cleanly_and_prints_the_resume_command(trained, tmp_path):
     out = tmp_path / "out.jsonl"
     partial = tmp_path / "out.jsonl.partial"
     args = ["score", str(feed), "-m", str(trained / "model"), "-o", str(out), "--no-progress", "--batch-size", "8"]
+    # A shell that starts CI in the background makes its children ignore SIGINT; a user's terminal does not.
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "stance", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
     while time.time() < deadline and (not partial.exists() or partial.stat().st_size == 0):
