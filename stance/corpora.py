@@ -11,6 +11,7 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .alignment import align_words, cut_spans_into_sentence, merge_spans, strip_span
@@ -199,6 +200,55 @@ def load_checkthat(path: Path, **_: object) -> list[Example]:
                 text = row["sentence"].strip()
                 examples.append(Example(text=text, source="checkthat", group=normalize_text(text), framing=label))
     return examples
+
+
+@dataclass
+class Attribution:
+    """One PolNeAR attribution relation: character spans (a part may be missing or discontinuous)."""
+
+    source: list[tuple[int, int]]
+    cue: list[tuple[int, int]]
+    content: list[tuple[int, int]]
+
+
+@dataclass
+class AttributedArticle:
+    name: str
+    text: str
+    attributions: list[Attribution]
+
+
+def _brat_spans(offsets: str) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in (part.split() for part in offsets.split(";"))]
+
+
+def read_polnear(path: Path) -> list[AttributedArticle]:
+    """PolNeAR articles of one compartment (`polnear/dev` or `polnear/train`), one annotator's file each."""
+    texts = _require(path / "text", "PolNeAR article texts (a text/ folder)")
+    annotations = _require(path / "attributions", "PolNeAR BRAT files (an attributions/ folder)")
+    by_article: dict[str, Path] = {}
+    for ann in sorted(annotations.glob("*.ann")):
+        by_article.setdefault(ann.stem.rsplit("_", 1)[0], ann)  # NAME_ANNOTATOR.ann: the first annotator's
+    articles = []
+    for txt in sorted(texts.glob("*.txt")):
+        ann = by_article.get(txt.stem)
+        if ann is None:
+            continue
+        spans: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+        relations = []
+        for line in ann.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if line.startswith("T") and len(parts) >= 2:
+                kind, _, offsets = parts[1].partition(" ")
+                spans[parts[0]] = (kind, _brat_spans(offsets))
+            elif line.startswith("E") and len(parts) >= 2:
+                relations.append(dict(role.split(":", 1) for role in parts[1].split()))
+        attributions = []
+        for rel in relations:
+            parts = {role: spans[t][1] for role, t in rel.items() if t in spans and role != "Attribution"}
+            attributions.append(Attribution(parts.get("Source", []), parts.get("Cue", []), parts.get("Content", [])))
+        articles.append(AttributedArticle(txt.stem, txt.read_text(encoding="utf-8"), attributions))
+    return articles
 
 
 ADAPTERS: dict[str, Callable[..., list[Example]]] = {

@@ -21,31 +21,50 @@ SPEECH_VERBS = (
     "tweeted|tweets|declared|declares|stressed|stresses|admitted|admits|denied|denies|accused|accuses|urged|"
     "urges|suggested|suggests|acknowledged|acknowledges|confirmed|confirms|criticized|criticised|criticizes|"
     "criticises|called|calls|described|describes|spoke|speaks|maintained|maintains|contended|contends|"
-    "complained|complains|vowed|vows|threatened|threatens|predicted|predicts|believes|believed|thinks|thought"
+    "complained|complains|continued|continues|vowed|vows|threatened|threatens|predicted|predicts|believes|believed|thinks|thought|"
+    # reporting and evaluative speech: "the office reported", "X slammed the plan as ..."
+    "reported|reports|replied|replies|responded|responds|asked|asks|recalled|recalls|revealed|reveals|"
+    "estimated|estimates|conceded|concedes|countered|counters|testified|insisted|pledged|pledges|promised|"
+    "slammed|slams|blasted|blasts|condemned|condemns|praised|praises|dismissed|dismisses|rejected|rejects|"
+    "branded|brands|labelled|labeled|questioned|questions|"
+    r"point(?:s|ed)?\s+out|pointing\s+out"
 )
 _START = r"(?<![\w’'-])"  # a source starts at a word boundary, never mid-word
 _NAME = r"(?:[A-Z][\w’'.-]*(?:\s+(?:(?:al|bin|ibn|de|van|von|der|of|the|for|and)[-\s]+)*[A-Z][\w’'.-]*)*)"
-_ROLE = (
-    r"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?(?:[A-Za-z’'-]+\s+){0,2}(?:officials?|spokes(?:man|woman|person)|ministry|"
-    r"minister|government|police|army|military|leader|commander|president|prime minister|governor|mayor|"
-    r"analysts?|experts?|sources?|critics?|residents?|witnesses|activists?|statement|reports?|agency|group|"
-    r"movement|authorities|lawmakers?|senators?|diplomats?|observers?|officers?|prosecutors?|lawyers?|politicians?|"
-    r"secretary|chief|director|chairman|ambassador|envoy|campaign|party|committee|council|court|judge)"
+# Nouns that name an institution or a role rather than a person; any case ("the Helsinki Committee").
+_ROLE_NOUN = (
+    r"(?i:officials?|spokes(?:man|woman|person)|ministry|minister|government|police|army|military|leader|"
+    r"commander|president|prime minister|governor|mayor|analysts?|experts?|sources?|critics?|residents?|"
+    r"witnesses|activists?|statement|reports?|agency|group|movement|authorities|lawmakers?|senators?|"
+    r"diplomats?|observers?|officers?|prosecutors?|lawyers?|politicians?|secretary|chief|director|chairman|"
+    r"ambassador|envoy|campaign|party|committee|council|court|judge|company|firm|office|union|utility|bureau|"
+    r"department|institute|organi[sz]ation|association|federation|commission|board|bank|regulator|operator|"
+    r"investigators?|researchers?|scientists?|economists?|doctors?|spokespeople|representatives?|aides?)"
 )
-_PRONOUN = r"(?:he|she|they|He|She|They)"
+_ROLE = rf"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?(?:[A-Za-z’'-]+\s+){{0,2}}{_ROLE_NOUN}\b"
+_PRONOUN = r"(?:he|she|they|it|He|She|They|It)"
+_PERSON_PRONOUN = re.compile(r"(?:he|she|He|She)")
 _VERB = rf"(?:{SPEECH_VERBS})"
+# After "said", a time or place is not the speaker: "said on Sunday", "said in a statement", "noted Friday".
+_NOT_A_SOURCE = (
+    r"(?!(?:in|on|at|to|during|after|before|by|with|from|of|for|about|last|this|that|earlier|later|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December)\b)"
+)
 
 # "according to X"
-_ACCORDING = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by)\s+(?P<src>{_NAME}|{_ROLE})")
+_ACCORDING = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by)\s+(?P<src>{_ROLE}|{_NAME})")
 # "X said", "X, a militia leader, warned that"
 _SOURCE_VERB = re.compile(
-    rf"{_START}(?P<src>{_NAME}|{_ROLE}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b"
+    rf"{_START}(?P<src>{_ROLE}|{_NAME}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b"
 )
 # "..., said X" / "..., X said"
-_VERB_SOURCE = re.compile(rf"\b{_VERB}\s+(?P<src>{_NAME}|{_ROLE})")
+_VERB_SOURCE = re.compile(rf"\b{_VERB}\s+{_NOT_A_SOURCE}(?P<src>{_ROLE}|{_NAME})")
 # Every attribution pattern needs one of these words; most sentences have none, and this one
 # cheap search spares them the three patterns above (which backtrack at every capital letter).
 _CUE = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by|{_VERB})\b")
+# "so-called X" is the outlet's scare quote, not speech: blanked before the cues are looked for.
+_SO_CALLED = re.compile(r"\bso-called\b", re.IGNORECASE)
 _QUOTE_MARK = re.compile('["“«„‘]')
 _SINGLE_CLOSE = re.compile(r"’(?![A-Za-z])")
 
@@ -86,6 +105,12 @@ def quote_regions(text: str, max_len: int = 3000) -> list[tuple[int, int]]:
                 regions.append((i + 1, close))
                 i = close + 1
                 continue
+            if (i == 0 or text[i - 1] == "\n") and para_end - i <= max_len:
+                # News style: a quote running over several paragraphs opens each one and closes
+                # only the last, so a paragraph that opens with an unclosed quote is quoted whole.
+                regions.append((i + 1, para_end))
+                i = para_end
+                continue
         elif ch == "‘" and (i == 0 or not text[i - 1].isalnum()):
             m = _SINGLE_CLOSE.search(text, i + 1, min(len(text), i + 1 + max_len))
             if m:
@@ -111,6 +136,7 @@ def _outside_quotes(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> s
 
 def find_attribution(text: str) -> tuple[str | None, str | None]:
     """(source, cue) of the first attribution in `text`, or (None, None)."""
+    text = _SO_CALLED.sub(lambda m: " " * len(m.group()), text)
     if not _CUE.search(text):
         return None, None
     for pattern in (_ACCORDING, _SOURCE_VERB, _VERB_SOURCE):
@@ -140,13 +166,18 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
         source, cue = find_attribution(_outside_quotes(sent, regions))
         attributions.append((_clean_source(source), cue))
     voices: list[Voice] = []
+    # "he" / "she" refer to the nearest named person; "they" / "it" to the nearest named source of any kind
+    # ("police said ... he said" is not the police).
     last_named: str | None = None
+    last_person: str | None = None
     for k, sent in enumerate(sentences):
         source, cue = attributions[k]
         if source and re.fullmatch(_PRONOUN, source):
-            source = last_named
+            source = last_person if _PERSON_PRONOUN.fullmatch(source) else last_named
         elif source:
             last_named = source
+            if _is_person(source):
+                last_person = source
         quoted = inside_share(sent.start, sent.end, regions) >= 0.5
         if quoted and source is None and voices and voices[-1].label != EDITORIAL and _continues_quote(sent, regions):
             source = voices[-1].source  # a quote running on from the previous sentence keeps its speaker
@@ -155,7 +186,9 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
             for j in (k - 1, k + 1):
                 if 0 <= j < len(sentences) and attributions[j][0]:
                     neighbour = attributions[j][0]
-                    source = last_named if re.fullmatch(_PRONOUN, neighbour) else neighbour
+                    if re.fullmatch(_PRONOUN, neighbour):
+                        neighbour = last_person if _PERSON_PRONOUN.fullmatch(neighbour) else last_named
+                    source = neighbour
                     break
         if quoted:
             voices.append(Voice(QUOTED, source))
@@ -164,6 +197,11 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
         else:
             voices.append(Voice(EDITORIAL))
     return voices, regions
+
+
+def _is_person(source: str) -> bool:
+    """A capitalised name whose last word is not an institution or role ("Anna Berg", not "Helsinki Committee")."""
+    return source[:1].isupper() and not re.search(rf"{_ROLE_NOUN}$", source)
 
 
 def _continues_quote(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> bool:
