@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from .labels import TAG_TO_ID, begin_tag, inside_tag
+from .labels import TAG_TO_ID
 
 
 @dataclass
@@ -64,15 +64,16 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[Encoded]:
     return out
 
 
-def word_tags_for_spans(word_spans: list[tuple[int, int]], spans) -> list[int]:
-    """BIO tag per word: a word is inside a span (anything with start, end, category) when their
-    character ranges overlap."""
-    tags = [TAG_TO_ID["O"]] * len(word_spans)
+def word_tags_for_spans(word_spans: list[tuple[int, int]], spans, tag_to_id: dict[str, int] = TAG_TO_ID) -> list[int]:
+    """BIO tag id per word (`tag_to_id`: the loaded-term tags by default): a word is inside a span
+    (anything with start, end, category) when their character ranges overlap."""
+    outside = tag_to_id["O"]
+    tags = [outside] * len(word_spans)
     for span in spans:
         inside = [i for i, (s, e) in enumerate(word_spans) if s < span.end and e > span.start]
         for k, w in enumerate(inside):
-            if tags[w] == TAG_TO_ID["O"]:
-                tags[w] = begin_tag(span.category) if k == 0 else inside_tag(span.category)
+            if tags[w] == outside:
+                tags[w] = tag_to_id[f"{'B' if k == 0 else 'I'}-{span.category}"]
     return tags
 
 

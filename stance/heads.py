@@ -247,12 +247,20 @@ class TokenTagHead(Head):
     def logits(self, module, hidden, sentence, mentions):
         return module(hidden)  # (B, L, tags)
 
+    @property
+    def tag_to_id(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.labels)}
+
+    # Terms made of function words alone are noise for loaded terms, not for every tagger ("he" is a source).
+    content_words_only = False
+    threshold_key: str | None = None  # the calibration entry holding this tagger's P(not O) threshold
+
     def encode_label(self, enc, example):
         from .features import word_tags_for_spans
 
         spans = self.label_of(example)
         if spans is not None:
-            enc.labels[self.name] = word_tags_for_spans(enc.word_spans, spans)
+            enc.labels[self.name] = word_tags_for_spans(enc.word_spans, spans, self.tag_to_id)
 
     def collate(self, batch, length):
         tags = torch.full((len(batch), length), IGNORE_INDEX, dtype=torch.long)
@@ -279,15 +287,32 @@ class TokenTagHead(Head):
             w += len(e.word_first_token)
         return out
 
-    def spans(self, enc, probs, threshold: float = 0.5) -> list[tuple[int, int, str]]:
+    def decode(self, enc, probs, threshold: float = 0.5):
         from .inference import decode_spans
 
-        return [(s.start, s.end, s.category) for s in decode_spans(enc.word_spans, probs, threshold, enc.text)]
+        tags = LOADED_TAGS if list(self.labels) == LOADED_TAGS else self.labels
+        return decode_spans(enc.word_spans, probs, threshold, enc.text, tags, self.content_words_only)
+
+    def spans(self, enc, probs, threshold: float = 0.5) -> list[tuple[int, int, str]]:
+        return [(s.start, s.end, s.category) for s in self.decode(enc, probs, threshold)]
+
+    def record(self, output, ctx):
+        sent = ctx.sentence
+        return [
+            {
+                "start": sent.start + s.start,
+                "end": sent.start + s.end,
+                "text": sent.text[s.start : s.end],
+                "category": s.category,
+                "score": round(s.score, 4),
+            }
+            for s in self.decode(ctx.encoded, output)
+        ]
 
     def metrics(self, encoded, outputs, calibration):
         from .metrics import span_f1, word_f1
 
-        threshold = calibration["loaded_threshold"]
+        threshold = calibration.get(self.threshold_key, 0.5) if self.threshold_key else 0.5
         rows = [(e, o) for e, o in zip(encoded, outputs) if self.name in e.labels]
         if not rows:
             return {"n": 0}
@@ -315,6 +340,9 @@ class LoadedTermsHead(TokenTagHead):
         super().__init__("loaded_terms", LOADED_CATEGORIES, "BIO tags of loaded language and name-calling / labelling")
         assert list(self.labels) == LOADED_TAGS
 
+    content_words_only = True
+    threshold_key = "loaded_threshold"
+
     def label_of(self, example):
         return example.spans
 
@@ -322,7 +350,6 @@ class LoadedTermsHead(TokenTagHead):
         example.spans = None
 
     def record(self, output, ctx):
-        from .inference import decode_spans
         from .voice import term_voice
 
         sent = ctx.sentence
@@ -335,7 +362,7 @@ class LoadedTermsHead(TokenTagHead):
                 "category": s.category,
                 "voice": term_voice(sent.start + s.start, sent.start + s.end, ctx.voice, ctx.quotes).as_field(),
             }
-            for s in decode_spans(ctx.encoded.word_spans, output, ctx.loaded_threshold, ctx.encoded.text)
+            for s in self.decode(ctx.encoded, output, ctx.loaded_threshold)
         ]
 
     def headline(self, metrics):

@@ -107,11 +107,11 @@ class DecodedSpan:
     score: float
 
 
-def word_tag(probs: Sequence[float], threshold: float) -> str:
-    """A word is loaded when P(not O) >= threshold; its tag is then the likeliest non-O tag."""
+def word_tag(probs: Sequence[float], threshold: float, tags: Sequence[str] = LOADED_TAGS) -> str:
+    """A word is tagged when P(not O) >= threshold; its tag is then the likeliest non-O tag (O is tags[0])."""
     if 1.0 - probs[O_ID] < threshold:
         return "O"
-    return LOADED_TAGS[max((i for i in range(len(probs)) if i != O_ID), key=probs.__getitem__)]
+    return tags[max((i for i in range(len(probs)) if i != O_ID), key=probs.__getitem__)]
 
 
 def _joined(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
@@ -130,13 +130,17 @@ def decode_spans(
     word_tag_probs: Sequence[Sequence[float]],
     threshold: float = 0.5,
     text: str | None = None,
+    tags: Sequence[str] = LOADED_TAGS,
+    content_words_only: bool = True,
 ) -> list[DecodedSpan]:
-    """BIO decoding of thresholded word tags; an I- without a matching B- opens a span.
+    """BIO decoding of thresholded word tags (`tags`, "O" first); an I- without a matching B- opens a span.
 
     A span's score is the mean, over its words, of the probability that the word
     belongs to the span's category (B or I). Given the sentence `text`, punctuation-only
-    words at a span's edges are dropped ("bloated," -> "bloated").
+    words at a span's edges are dropped ("bloated," -> "bloated"), spans are snapped to whole
+    words, and with `content_words_only` a span of function words alone is dropped.
     """
+    tag_to_id = TAG_TO_ID if tags is LOADED_TAGS else {t: i for i, t in enumerate(tags)}
     spans: list[DecodedSpan] = []
     current: list[int] = []
     category = None
@@ -160,13 +164,13 @@ def decode_spans(
             previous = spans.pop()  # the widened span now overlaps the one before: merge them
             current[:0] = [w for w in range(current[0]) if word_spans[w][0] >= previous.start]
         if current:
-            b, i = TAG_TO_ID[f"B-{category}"], TAG_TO_ID[f"I-{category}"]
+            b, i = tag_to_id[f"B-{category}"], tag_to_id[f"I-{category}"]
             scored = [w for w in current if not is_punct(w)] or current  # a hyphen does not dilute the score
             score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in scored) / len(scored)
             spans.append(DecodedSpan(word_spans[current[0]][0], word_spans[current[-1]][1], category, score))
 
     for w, probs in enumerate(word_tag_probs):
-        tag = word_tag(probs, threshold)
+        tag = word_tag(probs, threshold, tags)
         if tag == "O" and current and text is not None and _joined(text, word_spans[w - 1], word_spans[w]):
             tag = f"I-{category}"  # the rest of a hyphenated compound: "anti-terror", "so-called"
         if tag == "O":
@@ -180,7 +184,9 @@ def decode_spans(
         else:
             current.append(w)
     close()
-    return _whole_words(spans, word_spans, word_tag_probs, text) if text is not None else spans
+    if text is None:
+        return spans
+    return _whole_words(spans, word_spans, word_tag_probs, text, tag_to_id, content_words_only)
 
 
 # Words that carry no slant on their own: a term made only of these ("a", "this", "of the") is noise.
@@ -337,20 +343,22 @@ def _whole_words(
     word_spans: Sequence[tuple[int, int]],
     word_tag_probs: Sequence[Sequence[float]],
     text: str,
+    tag_to_id: dict[str, int] = TAG_TO_ID,
+    content_words_only: bool = True,
 ) -> list[DecodedSpan]:
-    """Spans snapped to whole words, function-word-only spans dropped, overlaps merged, scores
-    re-taken over the tagger's words inside each final span."""
+    """Spans snapped to whole words, function-word-only spans dropped (with `content_words_only`),
+    overlaps merged, scores re-taken over the tagger's words inside each final span."""
     out: list[DecodedSpan] = []
     for span in spans:
         snapped = snap_to_words(text, span.start, span.end)
-        if snapped is None or _only_function_words(text[snapped[0] : snapped[1]]):
+        if snapped is None or (content_words_only and _only_function_words(text[snapped[0] : snapped[1]])):
             continue
         start, end = snapped
         if out and start < out[-1].end:
             previous = out.pop()  # snapping widened this span into the one before: merge them
             start, end = previous.start, max(end, previous.end)
             span = previous if previous.score >= span.score else span
-        b, i = TAG_TO_ID[f"B-{span.category}"], TAG_TO_ID[f"I-{span.category}"]
+        b, i = tag_to_id[f"B-{span.category}"], tag_to_id[f"I-{span.category}"]
         inside = [
             w for w, (s, e) in enumerate(word_spans) if s >= start and e <= end and any(c.isalnum() for c in text[s:e])
         ]

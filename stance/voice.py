@@ -41,7 +41,9 @@ _ROLE_NOUN = (
     r"department|institute|organi[sz]ation|association|federation|commission|board|bank|regulator|operator|"
     r"investigators?|researchers?|scientists?|economists?|doctors?|spokespeople|representatives?|aides?)"
 )
-_ROLE = rf"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?(?:[A-Za-z’'-]+\s+){{0,2}}{_ROLE_NOUN}\b"
+# Up to two modifiers before the noun ("the statistics office"), never a preposition ("with the group").
+_MODIFIER = r"(?:(?!(?:with|in|on|at|of|for|from|by|to|and|or|but|as|than|the|a|an)\b)[A-Za-z’'-]+\s+)"
+_ROLE = rf"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?{_MODIFIER}{{0,2}}{_ROLE_NOUN}\b"
 _PRONOUN = r"(?:he|she|they|it|He|She|They|It)"
 _PERSON_PRONOUN = re.compile(r"(?:he|she|He|She)")
 _VERB = rf"(?:{SPEECH_VERBS})"
@@ -58,6 +60,8 @@ _ACCORDING = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by)\s+
 _SOURCE_VERB = re.compile(
     rf"{_START}(?P<src>{_ROLE}|{_NAME}|{_PRONOUN})(?:(?:,[^,]{{1,100}}){{1,3}},)?\s+(?:also\s+|later\s+|on \w+\s+)?{_VERB}\b"
 )
+# "a researcher with the group, Matthew Collins, said": the name in the apposition speaks
+_APPOSED_NAME = re.compile(rf",\s+(?P<src>{_NAME}),\s+(?:also\s+)?{_VERB}\b")
 # "..., said X" / "..., X said"
 _VERB_SOURCE = re.compile(rf"\b{_VERB}\s+{_NOT_A_SOURCE}(?P<src>{_ROLE}|{_NAME})")
 # Every attribution pattern needs one of these words; most sentences have none, and this one
@@ -139,7 +143,7 @@ def find_attribution(text: str) -> tuple[str | None, str | None]:
     text = _SO_CALLED.sub(lambda m: " " * len(m.group()), text)
     if not _CUE.search(text):
         return None, None
-    for pattern in (_ACCORDING, _SOURCE_VERB, _VERB_SOURCE):
+    for pattern in (_ACCORDING, _APPOSED_NAME, _SOURCE_VERB, _VERB_SOURCE):
         m = pattern.search(text)
         if m:
             source = m.group("src").strip(" ,")

@@ -94,3 +94,8 @@ def test_a_pronoun_goes_to_the_nearest_named_person_not_to_an_institution():
 
 def test_said_in_a_statement_is_not_a_source():
     assert voices("Sales fell, said in a statement the firm.")[0][1] != "in a statement"
+
+
+def test_the_name_in_an_apposition_speaks_and_prepositions_are_not_sources():
+    text = 'A researcher with the organisation, Matthew Collins, said it was "delighted" with the decision.'
+    assert voices(text) == [("attributed", "Matthew Collins")]
