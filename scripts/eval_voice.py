@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.corpora import AttributedArticle, read_polnear  # noqa: E402
 from stance.segmentation import split_sentences  # noqa: E402
-from stance.voice import assign_voices  # noqa: E402
+from stance.voice import Voice, assign_voices  # noqa: E402
 
 DEFAULT_ROOT = REPO.parent / "shared" / "data" / "polnear"
 
@@ -71,12 +71,45 @@ def gold_names(article: AttributedArticle) -> dict[int, str]:
     return names
 
 
-def sentences_of(article: AttributedArticle):
+def tagger_voices(scorer, article: AttributedArticle, sentences, rule_voices):
+    """Voice from the attribution tagger: a sentence is reported speech when at least half of its
+    non-space characters lie in predicted source/cue/content spans (the gold criterion), or, with
+    quotation marks (`+quotes`), when the rules find it inside quotes. The source is the sentence's
+    predicted source span, else the previous sentence's."""
+    from stance.documents import Document
+
+    records = [
+        r for r in scorer.score([Document(article.name, article.name, article.text)]) if r["record"] == "sentence"
+    ]
+    assert [r["start"] for r in records] == [s.start for s in sentences]
+    tagger, combined, previous = [], [], None
+    for record, sent, rule in zip(records, sentences, rule_voices):
+        spans = [(t["start"], t["end"]) for t in record.get("attribution", [])]
+        non_space = sum(1 for c in sent.text if not c.isspace())
+        reported = non_space > 0 and 2 * covered(sent.start, sent.end, spans, article.text) >= non_space
+        named = [t["text"] for t in record.get("attribution", []) if t["category"] == "source"]
+        source = named[0] if named else previous
+        previous = named[0] if named else (previous if reported else None)
+        tagger.append(Voice("attributed" if reported else "editorial", source if reported else None))
+        quoted = rule.label == "quoted"
+        combined.append(
+            Voice(
+                "attributed" if reported or quoted else "editorial",
+                (source or rule.source) if reported or quoted else None,
+            )
+        )
+    return tagger, combined
+
+
+def sentences_of(article: AttributedArticle, scorer=None, variant: str = "rules"):
     """(sentence, voice, gold reported?, gold source or None) for each sentence of an article."""
     text = article.text
     names = gold_names(article)
     sentences = split_sentences(text)
     voices, _ = assign_voices(text, sentences)
+    if scorer is not None:
+        tagger, combined = tagger_voices(scorer, article, sentences, voices)
+        voices = tagger if variant == "tagger" else combined
     every = [s for a in article.attributions for s in a.source + a.cue + a.content]
     for sent, voice in zip(sentences, voices):
         non_space = sum(1 for c in sent.text if not c.isspace())
@@ -96,15 +129,30 @@ def main() -> None:
     parser.add_argument("--split", default="dev", choices=("dev", "train"))
     parser.add_argument("--limit", type=int, default=0, help="first N articles only (0: all)")
     parser.add_argument("--errors", type=int, default=0, help="print this many missed / wrong sentences")
+    parser.add_argument("--model", type=Path, help="a model with the attribution head: measure the tagger too")
     args = parser.parse_args()
     articles = read_polnear(args.root / args.split)
     if args.limit:
         articles = articles[: args.limit]
+    scorer = None
+    if args.model:
+        from stance.scoring import Scorer
+
+        scorer = Scorer(args.model, device="cpu", precision="fp32", auto_targets=0)
+        if "attribution" not in [h.name for h in scorer.model.head_specs]:
+            sys.exit(
+                f"expected a model with the attribution head, found heads {[h.name for h in scorer.model.head_specs]}"
+            )
+    for variant in ("rules", "tagger", "tagger+quotes") if scorer else ("rules",):
+        measure(articles, scorer if variant != "rules" else None, variant, args.split, args.errors)
+
+
+def measure(articles, scorer, variant: str, split: str, errors: int) -> None:
     tp = fp = fn = 0
     caught_named = caught_right = all_named = 0
     missed, wrong = [], []
     for article in articles:
-        for sent, voice, reported, source in sentences_of(article):
+        for sent, voice, reported, source in sentences_of(article, scorer, variant):
             predicted = voice.label != "editorial"
             tp += predicted and reported
             fp += predicted and not reported
@@ -123,8 +171,12 @@ def main() -> None:
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     report = {
-        "corpus": f"PolNeAR {args.split}, {len(articles)} articles",
-        "voice": "rules (stance/voice.py)",
+        "corpus": f"PolNeAR {split}, {len(articles)} articles",
+        "voice": {
+            "rules": "rules (stance/voice.py)",
+            "tagger": "attribution head",
+            "tagger+quotes": "attribution head, plus the rules' quotation marks",
+        }[variant],
         "sentences_reported_speech_gold": tp + fn,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
@@ -133,9 +185,9 @@ def main() -> None:
         "source_named_correctly_of_all": round(caught_right / all_named, 4) if all_named else None,
     }
     print(json.dumps(report, indent=2))
-    for text in missed[: args.errors]:
+    for text in missed[:errors]:
         print("MISSED:", text.replace("\n", " ")[:200])
-    for text, predicted, gold in wrong[: args.errors]:
+    for text, predicted, gold in wrong[:errors]:
         print(f"WRONG SOURCE: {predicted!r} (gold {gold!r}): {text[:160]!r}")
 
 

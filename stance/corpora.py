@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .alignment import align_words, cut_spans_into_sentence, merge_spans, strip_span
 from .errors import DataError
-from .examples import Example, Span, TargetLabel, normalize_text
+from .examples import Example, Span, TaggedSpan, TargetLabel, normalize_text
 
 csv.field_size_limit(1 << 28)  # MBIC repeats whole articles in one cell
 
@@ -251,10 +251,41 @@ def read_polnear(path: Path) -> list[AttributedArticle]:
     return articles
 
 
+def load_polnear(path: Path, **_: object) -> list[Example]:
+    """PolNeAR sentences (stance's own segmentation) with their attribution parts as `attribution` spans.
+    `path` is a compartment (polnear/train, polnear/dev); sentences group by article."""
+    from .segmentation import split_sentences
+
+    examples = []
+    for article in read_polnear(path):
+        parts = [
+            (s, e, category)
+            for a in article.attributions
+            for category, spans in (("source", a.source), ("cue", a.cue), ("content", a.content))
+            for s, e in spans
+        ]
+        for sent in split_sentences(article.text):
+            spans = []
+            for s, e, category in parts:
+                start, end = max(s, sent.start), min(e, sent.end)
+                if start < end and sent.text[start - sent.start : end - sent.start].strip():
+                    spans.append(TaggedSpan(start - sent.start, end - sent.start, category))
+            examples.append(
+                Example(
+                    text=sent.text,
+                    source="polnear",
+                    group=article.name,
+                    labels={"attribution": sorted(spans, key=lambda x: x.start)},
+                )
+            )
+    return examples
+
+
 ADAPTERS: dict[str, Callable[..., list[Example]]] = {
     "babe": load_babe,
     "mbic": load_mbic,
     "ptc": load_ptc,
     "newsmtsc": load_newsmtsc,
     "checkthat": load_checkthat,
+    "polnear": load_polnear,
 }

@@ -24,6 +24,15 @@ class Span:
 
 
 @dataclass
+class TaggedSpan:
+    """A labelled character span for a token head other than loaded terms (e.g. attribution's source)."""
+
+    start: int
+    end: int
+    category: str
+
+
+@dataclass
 class TargetLabel:
     start: int
     end: int

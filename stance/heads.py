@@ -296,6 +296,15 @@ class TokenTagHead(Head):
     def spans(self, enc, probs, threshold: float = 0.5) -> list[tuple[int, int, str]]:
         return [(s.start, s.end, s.category) for s in self.decode(enc, probs, threshold)]
 
+    def headline(self, metrics):
+        if not metrics.get("n"):
+            return {}
+        return {
+            f"{self.name}_word_f1": metrics["word"]["f1"],
+            f"{self.name}_span_f1_overlap": metrics["span"]["overlap"]["f1"],
+            f"{self.name}_span_f1_exact": metrics["span"]["exact"]["f1"],
+        }
+
     def record(self, output, ctx):
         sent = ctx.sentence
         return [
@@ -499,5 +508,14 @@ def heads_named(names) -> list[Head]:
     return [h for n, h in HEADS.items() if n in set(names)]
 
 
-for _head in (FramingHead(), LoadedTermsHead(), StanceHead()):
+class AttributionHead(TokenTagHead):
+    """Who speaks: BIO tags of attributions' source, cue and content spans (PolNeAR), for voice."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "attribution", ("source", "cue", "content"), "reported speech: the source, cue and content of attributions"
+        )
+
+
+for _head in (FramingHead(), LoadedTermsHead(), StanceHead(), AttributionHead()):
     register(_head)

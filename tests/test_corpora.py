@@ -169,3 +169,17 @@ def test_real_babe_words_align():
     examples = load_babe(SHARED_DATA / "babe")
     with_words = [e for e in examples if e.spans]
     assert len(examples) > 2500 and len(with_words) > 1000
+
+
+def test_polnear_sentences_carry_source_cue_and_content_spans():
+    from stance.corpora import load_polnear
+
+    examples = load_polnear(FIXTURES / "polnear" / "train")
+    spans = {ex.text: [(ex.text[s.start : s.end], s.category) for s in ex.labels["attribution"]] for ex in examples}
+    assert spans["The utility company said power would return on Friday."] == [
+        ("The utility company", "source"),
+        ("said", "cue"),
+        ("power would return on Friday", "content"),
+    ]
+    assert spans["Crews worked all night."] == []
+    assert {ex.group for ex in examples} == {"paper_2016-01-01_storm"}

@@ -116,3 +116,40 @@ def test_a_model_lacking_a_known_head_loads_and_reports_it_absent(subjectivity, 
 
     records = list(scorer.score([Document("d", "d.txt", "The council met.")]))
     assert "subjectivity" not in records[0] and "framing" in records[0]
+
+
+def test_the_attribution_head_trains_on_polnear_and_scores(tiny_base, tmp_path):
+    from conftest import FIXTURES
+
+    config = {
+        "data": {
+            "root": str(FIXTURES),
+            "validation_fraction": 0.5,
+            "datasets": [{"adapter": "polnear", "path": "polnear/train", "split": "train"}],
+        },
+        "model": {"base_model": str(tiny_base), "max_length": 32},
+        "training": {"epochs": 2, "batch_size": 2, "patience": 10},
+    }
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(config))
+    trained = runner.invoke(app, ["train", str(tmp_path / "a.yaml"), "-o", str(tmp_path / "run")])
+    assert trained.exit_code == 0, trained.output
+    saved = json.loads((tmp_path / "run" / "model" / "config.json").read_text())
+    assert list(saved["heads"]) == ["attribution"]
+    evaluated = runner.invoke(
+        app,
+        ["evaluate", str(tmp_path / "run" / "model"), "polnear:polnear/train", "--data-root", str(FIXTURES)],
+        env={"COLUMNS": "200"},
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "attribution_word_f1" in evaluated.output and "attribution_span_f1_overlap" in evaluated.output
+    (tmp_path / "x.txt").write_text("The union said pay was too low.")
+    out = tmp_path / "o.jsonl"
+    assert (
+        runner.invoke(
+            app, ["score", str(tmp_path / "x.txt"), "-m", str(tmp_path / "run" / "model"), "-o", str(out)]
+        ).exit_code
+        == 0
+    )
+    (sentence,) = [json.loads(x) for x in out.read_text().splitlines() if '"sentence"' in x]
+    for span in sentence["attribution"]:
+        assert span["category"] in ("source", "cue", "content") and 0 <= span["start"] < span["end"] <= 31
