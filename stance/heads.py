@@ -337,9 +337,20 @@ class TokenTagHead(Head):
             "n": len(rows),
             "threshold": threshold,
             "word": word_f1(gold_words, pred_words),
+            "word_by_category": {c: self._category_word_f1(rows, c, threshold) for c in self.categories},
             "span": span_f1(gold_spans, pred_spans),
             "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
         }
+
+    def _category_word_f1(self, rows, category: str, threshold: float) -> dict:
+        """Word-level F1 of one category: gold tag B/I-category against the predicted tag."""
+        from .inference import word_tag
+        from .metrics import word_f1
+
+        ids = {self.labels.index(f"B-{category}"), self.labels.index(f"I-{category}")}
+        gold = [[t in ids for t in e.labels[self.name]] for e, _ in rows]
+        pred = [[word_tag(w, threshold, self.labels).endswith(f"-{category}") for w in o] for _, o in rows]
+        return word_f1(gold, pred)
 
 
 class LoadedTermsHead(TokenTagHead):

@@ -122,6 +122,7 @@ def _token_table(name: str, lt: dict):
         table.add_column(column, justify="left" if column == "measure" else "right")
     rows = [
         ("word", lt["word"]),
+        *((f"word, {c}", m) for c, m in lt.get("word_by_category", {}).items()),
         ("span, exact", lt["span"]["exact"]),
         ("span, overlap", lt["span"]["overlap"]),
         ("span, overlap + category", lt["span_by_category"]["overlap"]),

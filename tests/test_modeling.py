@@ -6,6 +6,7 @@ import torch
 from stance.errors import ModelLoadError
 from stance.examples import Example, Span, TargetLabel, encode_examples
 from stance.features import collate
+from stance.heads import heads_named
 from stance.inference import decode_spans, length_batches, predict
 from stance.labels import LOADED_TAGS, STANCE_LABELS
 from stance.modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
@@ -37,7 +38,10 @@ SENTENCES = [
 @pytest.fixture()
 def parts(tiny_base):
     torch.manual_seed(0)
-    model = StanceModel(load_encoder(str(tiny_base)), dropout=0.0)
+    # The heads these sentences label (the registry also holds heads they do not, e.g. attribution).
+    model = StanceModel(
+        load_encoder(str(tiny_base)), dropout=0.0, heads=heads_named(["framing", "loaded_terms", "stance"])
+    )
     tokenizer = load_tokenizer(str(tiny_base))
     encoded = encode_examples(tokenizer, SENTENCES, 64)
     return model, tokenizer, encoded
