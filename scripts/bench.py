@@ -62,32 +62,10 @@ def build_corpus(folder: Path, source: Path | None = None, n_synthetic: int = 30
             shutil.copy(path, folder / path.name)
         return f"{len(articles)} articles from {source or PTC}"
     rng = random.Random(0)
-    words = [
-        "the",
-        "government",
-        "said",
-        "officials",
-        "reported",
-        "radical",
-        "regime",
-        "attacked",
-        "brave",
-        "people",
-        "budget",
-        "rose",
-        "percent",
-        "minister",
-        "warned",
-        "critics",
-        "claimed",
-        "disastrous",
-        "policy",
-        "on",
-        "Monday",
-        "in",
-        "the",
-        "capital",
-    ]
+    words = (
+        "the government said officials reported radical regime attacked brave people budget rose percent "
+        "minister warned critics claimed disastrous policy on Monday in the capital"
+    ).split()
     for i in range(n_synthetic):
         sentences = [
             " ".join(rng.choice(words) for _ in range(rng.randint(8, 30))).capitalize() + "." for _ in range(40)
