@@ -45,7 +45,3 @@ def default_model_dir() -> Path:
 
 def default_aliases_path() -> Path:
     return _package_path("stance.configs", "aliases.yaml", "configs")
-
-
-def default_config_path() -> Path:
-    return _package_path("stance.configs", "default.yaml", "configs")

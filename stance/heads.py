@@ -240,16 +240,13 @@ class TokenTagHead(Head):
     def __init__(self, name: str, categories: Sequence[str], description: str = "") -> None:
         self.categories = tuple(categories)
         super().__init__(name, ["O"] + [f"{p}-{c}" for c in categories for p in ("B", "I")], description)
+        self.tag_to_id = {t: i for i, t in enumerate(self.labels)}
 
     def build(self, hidden, dropout):
         return nn.Linear(hidden, len(self.labels))
 
     def logits(self, module, hidden, sentence, mentions):
         return module(hidden)  # (B, L, tags)
-
-    @property
-    def tag_to_id(self) -> dict[str, int]:
-        return {t: i for i, t in enumerate(self.labels)}
 
     # Terms made of function words alone are noise for loaded terms, not for every tagger ("he" is a source).
     content_words_only = False
@@ -290,8 +287,7 @@ class TokenTagHead(Head):
     def decode(self, enc, probs, threshold: float = 0.5):
         from .inference import decode_spans
 
-        tags = LOADED_TAGS if list(self.labels) == LOADED_TAGS else self.labels
-        return decode_spans(enc.word_spans, probs, threshold, enc.text, tags, self.content_words_only)
+        return decode_spans(enc.word_spans, probs, threshold, enc.text, self.labels, self.content_words_only)
 
     def spans(self, enc, probs, threshold: float = 0.5) -> list[tuple[int, int, str]]:
         return [(s.start, s.end, s.category) for s in self.decode(enc, probs, threshold)]
@@ -305,18 +301,24 @@ class TokenTagHead(Head):
             f"{self.name}_span_f1_exact": metrics["span"]["exact"]["f1"],
         }
 
-    def record(self, output, ctx):
+    def entries(self, output, ctx, threshold: float = 0.5) -> list[tuple[dict, int, int]]:
+        """(record entry, document start, document end) of each decoded span of the sentence."""
         sent = ctx.sentence
-        return [
-            {
-                "start": sent.start + s.start,
-                "end": sent.start + s.end,
+        out = []
+        for s in self.decode(ctx.encoded, output, threshold):
+            start, end = sent.start + s.start, sent.start + s.end
+            entry = {
+                "start": start,
+                "end": end,
                 "text": sent.text[s.start : s.end],
-                "category": s.category,
                 "score": round(s.score, 4),
+                "category": s.category,
             }
-            for s in self.decode(ctx.encoded, output)
-        ]
+            out.append((entry, start, end))
+        return out
+
+    def record(self, output, ctx):
+        return [entry for entry, _, _ in self.entries(output, ctx)]
 
     def metrics(self, encoded, outputs, calibration):
         from .metrics import span_f1, word_f1
@@ -372,17 +374,10 @@ class LoadedTermsHead(TokenTagHead):
     def record(self, output, ctx):
         from .voice import term_voice
 
-        sent = ctx.sentence
+        # Each term also carries its voice: a term inside quotation marks is the quoted source's.
         return [
-            {
-                "start": sent.start + s.start,
-                "end": sent.start + s.end,
-                "text": sent.text[s.start : s.end],
-                "score": round(s.score, 4),
-                "category": s.category,
-                "voice": term_voice(sent.start + s.start, sent.start + s.end, ctx.voice, ctx.quotes).as_field(),
-            }
-            for s in self.decode(ctx.encoded, output, ctx.loaded_threshold)
+            entry | {"voice": term_voice(start, end, ctx.voice, ctx.quotes).as_field()}
+            for entry, start, end in self.entries(output, ctx, ctx.loaded_threshold)
         ]
 
     def headline(self, metrics):
@@ -506,12 +501,6 @@ def register(head: Head) -> Head:
 
 def unregister(name: str) -> None:
     HEADS.pop(name, None)
-
-
-def get(name: str) -> Head:
-    if name not in HEADS:
-        raise KeyError(f"expected a head from {list(HEADS)}, found {name!r}")
-    return HEADS[name]
 
 
 def heads_named(names) -> list[Head]:

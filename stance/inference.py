@@ -10,7 +10,7 @@ import torch
 
 from .defaults import MAX_BATCH_TOKENS
 from .features import Encoded, collate
-from .labels import LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
+from .labels import LOADED_TAGS, TAG_TO_ID
 
 
 @dataclass
@@ -140,7 +140,7 @@ def decode_spans(
     words at a span's edges are dropped ("bloated," -> "bloated"), spans are snapped to whole
     words, and with `content_words_only` a span of function words alone is dropped.
     """
-    tag_to_id = TAG_TO_ID if tags is LOADED_TAGS else {t: i for i, t in enumerate(tags)}
+    tag_to_id = {t: i for i, t in enumerate(tags)}
     spans: list[DecodedSpan] = []
     current: list[int] = []
     category = None
@@ -277,7 +277,3 @@ def _whole_words(
         )
         out.append(DecodedSpan(start, end, span.category, min(1.0, score)))
     return out
-
-
-def stance_label(probs: Sequence[float]) -> str:
-    return STANCE_LABELS[max(range(len(probs)), key=probs.__getitem__)]

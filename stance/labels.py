@@ -19,12 +19,3 @@ STANCE_LABELS = ["against", "neutral", "favor"]
 IGNORE_INDEX = -100
 
 TAG_TO_ID = {t: i for i, t in enumerate(LOADED_TAGS)}
-STANCE_TO_ID = {s: i for i, s in enumerate(STANCE_LABELS)}
-
-
-def begin_tag(category: str) -> int:
-    return TAG_TO_ID[f"B-{category}"]
-
-
-def inside_tag(category: str) -> int:
-    return TAG_TO_ID[f"I-{category}"]

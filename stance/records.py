@@ -77,9 +77,6 @@ class ErrorRecord(TypedDict):
     error: str
 
 
-Record = SentenceRecord | SummaryRecord | ErrorRecord
-
-
 def voice_field(label: str, source: str | None) -> VoiceField:
     return {"label": label, "source": source}  # type: ignore[typeddict-item]
 
@@ -103,10 +100,6 @@ def sentence_record(
 
 def error_record(doc_id: str, path: str, error: str) -> ErrorRecord:
     return {"record": ERROR, "doc_id": doc_id, "path": path, "error": error}
-
-
-def kind(record: dict) -> str | None:
-    return record.get("record")
 
 
 def is_closing(record: dict) -> bool:
@@ -136,10 +129,6 @@ def count_errors(records: Iterable[dict]) -> int:
 def to_jsonl(records: Iterable[dict]) -> str:
     """Records as JSON Lines: the one place records are serialised."""
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-
-
-def from_jsonl_line(line: str | bytes) -> dict:
-    return json.loads(line)
 
 
 # The flat (CSV / Parquet) form: `voice` and `framing` become prefixed columns, other nested fields JSON text.
