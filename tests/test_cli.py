@@ -489,56 +489,27 @@ def test_show_asks_which_document(trained, tmp_path):
     docs.mkdir()
     (docs / "a.txt").write_text("The council met.")
     (docs / "b.txt").write_text("The radical regime attacked.")
-    model = ["-m", str(trained / "model")]
-    several = runner.invoke(app, ["show", str(docs)] + model)
+
+    def show(*args):
+        return runner.invoke(app, ["show", *map(str, args), "-m", str(trained / "model")])
+
+    several = show(docs)
     assert several.exit_code == 2 and "--doc" in one_line_error(several) and "a, b" in several.output
-    chosen = runner.invoke(
-        app,
-        [
-            "show",
-            str(docs),
-            "--doc",
-            "b",
-            "--device",
-            "cpu",
-            "--precision",
-            "fp32",
-            "--aliases",
-            str(tmp_path / "none.yaml"),
-        ]
-        + model,
-    )
+    options = ["--doc", "b", "--device", "cpu", "--precision", "fp32"]
+    chosen = show(docs, *options, "--aliases", tmp_path / "none.yaml")
     assert chosen.exit_code == 2 and "none.yaml" in chosen.output  # --aliases is read
     (tmp_path / "aliases.yaml").write_text("Regime: [regime]\n")
-    chosen = runner.invoke(
-        app,
-        [
-            "show",
-            str(docs),
-            "--doc",
-            "b",
-            "--device",
-            "cpu",
-            "--precision",
-            "fp32",
-            "--aliases",
-            str(tmp_path / "aliases.yaml"),
-            "-t",
-            "Regime",
-        ]
-        + model,
-    )
+    chosen = show(docs, *options, "--aliases", tmp_path / "aliases.yaml", "-t", "Regime")
     assert chosen.exit_code == 0, chosen.output
     assert "The radical regime attacked." in chosen.output and "The council met." not in chosen.output
     feed = tmp_path / "feed.jsonl"
     feed.write_text(json.dumps({"uid": "x1", "body": "One."}) + "\n" + json.dumps({"uid": "x2", "body": "Two."}) + "\n")
-    ask = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body"] + model)
+    fields = ["--id-field", "uid", "--text-field", "body"]
+    ask = show(feed, *fields)
     assert ask.exit_code == 2 and "x1, x2" in ask.output
-    picked = runner.invoke(app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x2"] + model)
+    picked = show(feed, *fields, "--doc", "x2")
     assert picked.exit_code == 0 and "Two." in picked.output and "One." not in picked.output
-    missing = runner.invoke(
-        app, ["show", str(feed), "--id-field", "uid", "--text-field", "body", "--doc", "x9"] + model
-    )
+    missing = show(feed, *fields, "--doc", "x9")
     assert missing.exit_code == 2 and "x9" in missing.output
 
 
