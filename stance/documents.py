@@ -248,11 +248,12 @@ def expand_paths(
     """
     files: set[Path] = set()
     left_out: set[Path] = set()
+    excluded_names = {Path(e).name for e in exclude}  # resolve only files that could be excluded
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for p in path.rglob("*"):
-                if not p.is_file() or (exclude and str(p.resolve()) in exclude):
+                if not p.is_file() or (p.name in excluded_names and str(p.resolve()) in exclude):
                     continue
                 if glob is not None:
                     if fnmatch.fnmatch(p.name, glob) or fnmatch.fnmatch(str(p.relative_to(path)), glob):
