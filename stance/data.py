@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ def model_split(model_config: dict, root: Path, adapter: str, path: str, split: 
     """The `split` part (train / validation / test) of dataset ADAPTER:PATH exactly as the model's training
     made it: same datasets, de-duplication, seed and fractions."""
     config = config_of_model(model_config, root)
-    for corpus in split_corpora(config):
+    for corpus in _model_corpora(config.model_dump_json()):
         if corpus.spec.adapter == adapter and corpus.spec.path == path:
             return getattr(corpus, split)
     known = ", ".join(f"{d.adapter}:{d.path}" for d in config.data.datasets)
@@ -141,3 +142,10 @@ def model_split(model_config: dict, root: Path, adapter: str, path: str, split: 
         f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "
         f"found it not; use {adapter}:{path}@all to evaluate on all of it"
     )
+
+
+@functools.lru_cache(maxsize=2)
+def _model_corpora(config_json: str) -> list[CorpusSplit]:
+    """Every corpus of a model's training config, split once: `stance evaluate` asks for several
+    datasets' parts in one run, and de-duplication needs them all loaded each time."""
+    return split_corpora(TrainConfig.model_validate_json(config_json))
