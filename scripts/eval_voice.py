@@ -3,6 +3,8 @@
     python scripts/eval_voice.py                                 # the rules, on ../shared/data/polnear/dev
     python scripts/eval_voice.py --split train --limit 200       # another compartment, fewer articles
     python scripts/eval_voice.py --errors 20                     # also print missed and wrong sentences
+    python scripts/eval_voice.py --model models/default --ablations   # the head beside the rules, and
+                                                                 # without its neighbour / pronoun steps
 
 Per sentence (stance's own segmentation), as issue 10 defines it:
 - gold: the sentence is reported speech when at least half of its non-space characters lie in some
@@ -10,9 +12,10 @@ Per sentence (stance's own segmentation), as issue 10 defines it:
 - predicted: the voice is `quoted` or `attributed`.
 Reported: precision, recall and F1 of "reported speech", and how often the source is named correctly:
 the predicted source matches the Source of the attribution that covers most of the sentence
-(case-insensitive, leading "the" dropped, one contained in the other; a pronoun Source also accepts the
-nearest earlier named Source, as stance resolves pronouns to names), over the reported-speech
-sentences the rules catch whose attribution names a source, and over all such sentences.
+(case-insensitive, leading "the" dropped, one contained in the other; a pronoun Source also accepts its
+antecedent, see `gold_names`), over the reported-speech sentences caught whose attribution names a
+source, and over all such sentences; and, for the pronoun Sources among them, how often the name
+given is the antecedent (pronoun resolution).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.corpora import AttributedArticle, read_polnear  # noqa: E402
 from stance.segmentation import split_sentences  # noqa: E402
-from stance.voice import Voice, assign_voices  # noqa: E402
+from stance.voice import assign_voices, is_person, tagger_voices  # noqa: E402
 
 DEFAULT_ROOT = REPO.parent / "shared" / "data" / "polnear"
 
@@ -57,59 +60,51 @@ PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 
 
 def gold_names(article: AttributedArticle) -> dict[int, str]:
-    """Each attribution's Source text; a pronoun Source ("He") also accepts the nearest earlier named
-    Source, since stance resolves pronouns to names (both forms count as right)."""
-    text, names, last = article.text, {}, None
+    """Each attribution's Source text. A pronoun Source ("He") also accepts its antecedent: the nearest
+    earlier named Source that fits it (a person's name for he / she), as stance resolves pronouns; the
+    form "He|Donald Trump" marks such a Source. PolNeAR has no coreference links, so this antecedent
+    is itself a guess (right in most cases, checked by eye on --errors)."""
+    text, names, last, last_person = article.text, {}, None, None
     for k, a in sorted(enumerate(article.attributions), key=lambda ka: min((s for s, _ in ka[1].source), default=0)):
         if not a.source:
             continue
         name = " ".join(text[s:e] for s, e in a.source)
-        if normalise(name) in PRONOUNS:
-            names[k] = f"{name}|{last}" if last else name
+        low = normalise(name)
+        if low in PRONOUNS:
+            antecedent = last_person if low in ("he", "she") else last
+            names[k] = f"{name}|{antecedent}" if antecedent else name
         else:
             names[k], last = name, name
+            if is_person(name):
+                last_person = name
     return names
 
 
-def tagger_voices(scorer, article: AttributedArticle, sentences, rule_voices):
-    """Voice from the attribution tagger: a sentence is reported speech when at least half of its
-    non-space characters lie in predicted source/cue/content spans (the gold criterion), or, with
-    quotation marks (`+quotes`), when the rules find it inside quotes. The source is the sentence's
-    predicted source span, else the previous sentence's."""
+def head_readings(scorer, article: AttributedArticle, sentences):
+    """The attribution head's reading of each sentence, from one `stance score` run over the article."""
+    import stance.scoring
     from stance.documents import Document
 
-    records = [
-        r for r in scorer.score([Document(article.name, article.name, article.text)]) if r["record"] == "sentence"
-    ]
-    assert [r["start"] for r in records] == [s.start for s in sentences]
-    tagger, combined, previous = [], [], None
-    for record, sent, rule in zip(records, sentences, rule_voices):
-        spans = [(t["start"], t["end"]) for t in record.get("attribution", [])]
-        non_space = sum(1 for c in sent.text if not c.isspace())
-        reported = non_space > 0 and 2 * covered(sent.start, sent.end, spans, article.text) >= non_space
-        named = [t["text"] for t in record.get("attribution", []) if t["category"] == "source"]
-        source = named[0] if named else previous
-        previous = named[0] if named else (previous if reported else None)
-        tagger.append(Voice("attributed" if reported else "editorial", source if reported else None))
-        quoted = rule.label == "quoted"
-        combined.append(
-            Voice(
-                "attributed" if reported or quoted else "editorial",
-                (source or rule.source) if reported or quoted else None,
-            )
-        )
-    return tagger, combined
+    captured = []
+
+    def capture(text, sents, readings, **options):
+        captured.append(readings)
+        return tagger_voices(text, sents, readings, **options)
+
+    stance.scoring.tagger_voices = capture  # the scorer's own call, observed
+    try:
+        records = [r for r in scorer.score([Document(article.name, article.name, article.text)])]
+    finally:
+        stance.scoring.tagger_voices = tagger_voices
+    assert [r["start"] for r in records if r["record"] == "sentence"] == [s.start for s in sentences]
+    return captured[0]
 
 
-def sentences_of(article: AttributedArticle, scorer=None, variant: str = "rules"):
+def sentences_of(article: AttributedArticle, voices):
     """(sentence, voice, gold reported?, gold source or None) for each sentence of an article."""
     text = article.text
     names = gold_names(article)
     sentences = split_sentences(text)
-    voices, _ = assign_voices(text, sentences)
-    if scorer is not None:
-        tagger, combined = tagger_voices(scorer, article, sentences, voices)
-        voices = tagger if variant == "tagger" else combined
     every = [s for a in article.attributions for s in a.source + a.cue + a.content]
     for sent, voice in zip(sentences, voices):
         non_space = sum(1 for c in sent.text if not c.isspace())
@@ -123,36 +118,57 @@ def sentences_of(article: AttributedArticle, scorer=None, variant: str = "rules"
         yield sent, voice, reported, source
 
 
+VARIANTS = {
+    "rules": "rules (stance/voice.py assign_voices): what models without the attribution head get",
+    "head": "attribution head plus quotation marks, as stance score writes it",
+    "head, no neighbours": "the same, but a sentence without its own source takes none from its neighbours",
+    "head, no pronoun resolution": "the same, but pronoun and role sources kept as written",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     parser.add_argument("--split", default="dev", choices=("dev", "train"))
     parser.add_argument("--limit", type=int, default=0, help="first N articles only (0: all)")
     parser.add_argument("--errors", type=int, default=0, help="print this many missed / wrong sentences")
-    parser.add_argument("--model", type=Path, help="a model with the attribution head: measure the tagger too")
+    parser.add_argument("--model", type=Path, help="a model with the attribution head: measure it beside the rules")
+    parser.add_argument(
+        "--ablations", action="store_true", help="also the head without neighbours / pronoun resolution"
+    )
     args = parser.parse_args()
     articles = read_polnear(args.root / args.split)
     if args.limit:
         articles = articles[: args.limit]
-    scorer = None
+    sentences = {a.name: split_sentences(a.text) for a in articles}
+    voices = {"rules": {a.name: assign_voices(a.text, sentences[a.name])[0] for a in articles}}
     if args.model:
         from stance.scoring import Scorer
 
         scorer = Scorer(args.model, device="cpu", precision="fp32", auto_targets=0)
-        if "attribution" not in [h.name for h in scorer.model.head_specs]:
+        if scorer.voice_head is None:
             sys.exit(
                 f"expected a model with the attribution head, found heads {[h.name for h in scorer.model.head_specs]}"
             )
-    for variant in ("rules", "tagger", "tagger+quotes") if scorer else ("rules",):
-        measure(articles, scorer if variant != "rules" else None, variant, args.split, args.errors)
+        readings = {a.name: head_readings(scorer, a, sentences[a.name]) for a in articles}
+        options = {"head": {}}
+        if args.ablations:
+            options |= {"head, no neighbours": {"neighbours": False}, "head, no pronoun resolution": {"resolve": False}}
+        for variant, kw in options.items():
+            voices[variant] = {
+                a.name: tagger_voices(a.text, sentences[a.name], readings[a.name], **kw)[0] for a in articles
+            }
+    for variant, by_article in voices.items():
+        measure(articles, by_article, variant, args.split, args.errors)
 
 
-def measure(articles, scorer, variant: str, split: str, errors: int) -> None:
+def measure(articles, voices: dict, variant: str, split: str, errors: int) -> None:
     tp = fp = fn = 0
     caught_named = caught_right = all_named = 0
+    pronouns = pronouns_right = 0
     missed, wrong = [], []
     for article in articles:
-        for sent, voice, reported, source in sentences_of(article, scorer, variant):
+        for sent, voice, reported, source in sentences_of(article, voices[article.name]):
             predicted = voice.label != "editorial"
             tp += predicted and reported
             fp += predicted and not reported
@@ -165,6 +181,9 @@ def measure(articles, scorer, variant: str, split: str, errors: int) -> None:
                     caught_right += right
                     if not right:
                         wrong.append((sent.text, voice.source, source))
+                    if "|" in source:  # a pronoun source with a named antecedent
+                        pronouns += 1
+                        pronouns_right += same_source(voice.source, source.split("|", 1)[1])
             if reported and not predicted:
                 missed.append(sent.text)
     precision = tp / (tp + fp) if tp + fp else 0.0
@@ -172,17 +191,15 @@ def measure(articles, scorer, variant: str, split: str, errors: int) -> None:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     report = {
         "corpus": f"PolNeAR {split}, {len(articles)} articles",
-        "voice": {
-            "rules": "rules (stance/voice.py)",
-            "tagger": "attribution head",
-            "tagger+quotes": "attribution head, plus the rules' quotation marks",
-        }[variant],
+        "voice": VARIANTS[variant],
         "sentences_reported_speech_gold": tp + fn,
         "precision": round(precision, 4),
         "recall": round(recall, 4),
         "f1": round(f1, 4),
         "source_named_correctly_of_caught": round(caught_right / caught_named, 4) if caught_named else None,
         "source_named_correctly_of_all": round(caught_right / all_named, 4) if all_named else None,
+        "pronoun_sources_caught": pronouns,
+        "pronoun_resolved_to_the_antecedent": round(pronouns_right / pronouns, 4) if pronouns else None,
     }
     print(json.dumps(report, indent=2))
     for text in missed[:errors]:

@@ -41,6 +41,9 @@ class DatasetConfig(Section):
     # Keep this share of training sentences that carry no loaded-term span (PTC is mostly
     # such sentences); validation always keeps them all.
     negative_sentence_fraction: float = Field(1.0, ge=0.0, le=1.0)
+    # Use this share of the corpus's groups (articles, or sentences where each is its own group), drawn
+    # with the seed before splitting: a large corpus need not outweigh the others in every batch.
+    group_fraction: float = Field(1.0, gt=0.0, le=1.0)
     # Overrides data.validation_fraction for this corpus.
     validation_fraction: float | None = Field(None, gt=0.0, lt=1.0)
     # Use the raw annotator votes as a soft framing target where the corpus has them.

@@ -54,6 +54,15 @@ def load_dataset_examples(spec: DatasetConfig, root: Path) -> list[Example]:
     return examples
 
 
+def _sample_groups(examples: list[Example], fraction: float, seed: int) -> list[Example]:
+    """The examples of a seeded `fraction` of the groups, in their original order."""
+    if fraction >= 1.0:
+        return examples
+    groups = sorted({ex.group for ex in examples})
+    kept = set(random.Random(seed).sample(groups, max(1, round(fraction * len(groups)))))
+    return [ex for ex in examples if ex.group in kept]
+
+
 def _subsample_negatives(examples: list[Example], fraction: float, seed: int) -> list[Example]:
     if fraction >= 1.0:
         return examples
@@ -79,8 +88,10 @@ def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
     specs = config.data.datasets
     if not specs:
         raise DataError("expected at least one entry under data.datasets, found none")
-    per_corpus = deduplicate(load_dataset_examples(spec, root) for spec in specs)
     seed = config.training.seed
+    per_corpus = deduplicate(
+        _sample_groups(load_dataset_examples(spec, root), spec.group_fraction, seed) for spec in specs
+    )
     out = []
     for spec, examples in zip(specs, per_corpus):
         if spec.split == "auto":

@@ -36,7 +36,7 @@ class Context:
 
     sentence: Any  # segmentation.Sentence
     voice: Any  # voice.Voice of the sentence
-    quotes: list[tuple[int, int]]  # the document's quotation regions
+    speech: Any  # voice.SpeechRegions of the document: whose words each stretch is
     mentions: list[Any]  # targets.Mention per scored mention
     encoded: Any  # features.Encoded
     flag_threshold: float
@@ -372,11 +372,9 @@ class LoadedTermsHead(TokenTagHead):
         example.spans = None
 
     def record(self, output, ctx):
-        from .voice import term_voice
-
-        # Each term also carries its voice: a term inside quotation marks is the quoted source's.
+        # Each term carries its own voice: a sentence can be half the outlet's words and half a quote.
         return [
-            entry | {"voice": term_voice(start, end, ctx.voice, ctx.quotes).as_field()}
+            entry | {"voice": ctx.speech.voice_at(start, end, ctx.voice).as_field()}
             for entry, start, end in self.entries(output, ctx, ctx.loaded_threshold)
         ]
 
@@ -478,6 +476,7 @@ class StanceHead(MentionHead):
                 "end": m.end,
                 "label": self.labels[max(range(len(probs)), key=probs.__getitem__)],
                 "scores": {label: round(p, 4) for label, p in zip(self.labels, probs)},
+                "voice": ctx.speech.voice_at(m.start, m.end, ctx.voice).as_field(),
             }
             for m, probs in zip(ctx.mentions, output)
         ]
@@ -515,6 +514,17 @@ class AttributionHead(TokenTagHead):
         super().__init__(
             "attribution", ("source", "cue", "content"), "reported speech: the source, cue and content of attributions"
         )
+
+    def reading(self, output, enc, sentence):
+        """The head's reading of one sentence for voice.py: its spans at document offsets, and the
+        expected share of the sentence's characters inside attributions (each word weighted by its length)."""
+        from .voice import Attribution
+
+        spans = [(sentence.start + s, sentence.start + e, c) for s, e, c in self.spans(enc, output)]
+        lengths = [end - start for start, end in enc.word_spans]
+        total = sum(lengths)
+        share = sum(n * (1.0 - w[O_ID]) for n, w in zip(lengths, output)) / total if total else 0.0
+        return Attribution(spans, share)
 
 
 for _head in (FramingHead(), LoadedTermsHead(), StanceHead(), AttributionHead()):

@@ -21,6 +21,9 @@ VOICES = (EDITORIAL, QUOTED, ATTRIBUTED)
 class VoiceField(TypedDict):
     label: Literal["editorial", "quoted", "attributed"]
     source: str | None
+    score: float | None
+    source_start: int | None
+    source_end: int | None
 
 
 class FramingField(TypedDict):
@@ -44,6 +47,7 @@ class StanceEntry(TypedDict):
     end: int
     label: str
     scores: dict[str, float]
+    voice: VoiceField  # whose view: the outlet's, or the speaker's whose words hold the mention
 
 
 class SentenceRecord(TypedDict):
@@ -77,8 +81,20 @@ class ErrorRecord(TypedDict):
     error: str
 
 
-def voice_field(label: str, source: str | None) -> VoiceField:
-    return {"label": label, "source": source}  # type: ignore[typeddict-item]
+def voice_field(
+    label: str,
+    source: str | None,
+    score: float | None = None,
+    source_start: int | None = None,
+    source_end: int | None = None,
+) -> VoiceField:
+    return {
+        "label": label,  # type: ignore[typeddict-item]
+        "source": source,
+        "score": score,
+        "source_start": source_start,
+        "source_end": source_end,
+    }
 
 
 def sentence_record(
@@ -135,9 +151,10 @@ def to_jsonl(records: Iterable[dict]) -> str:
 FLAT_COLUMNS = [
     "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
     "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
+    "voice_score", "voice_source_start", "voice_source_end",
 ]  # fmt: skip
-INT_COLUMNS = {"sentence_index", "start", "end", "sentences"}
-FLOAT_COLUMNS = {"framing_score"}
+INT_COLUMNS = {"sentence_index", "start", "end", "sentences", "voice_source_start", "voice_source_end"}
+FLOAT_COLUMNS = {"framing_score", "voice_score"}
 BOOL_COLUMNS = {"framing_flag"}
 PREFIXED = ("voice", "framing")
 

@@ -51,11 +51,14 @@ def stance_line(entry: dict) -> Text:
     colour = {"against": "red", "neutral": "white", "favor": "green"}[overall["label"]]
     line.append(overall["label"], style=f"bold {colour}")
     line.append(f"  (n={overall['n']}; " + ", ".join(f"{k} {v:.2f}" for k, v in overall["mean_scores"].items()) + ")")
-    by_voice = entry.get("by_voice", {})
-    if len(by_voice) > 1 or (by_voice and "editorial" not in by_voice):
-        line.append(
-            "  by voice: " + ", ".join(f"{v} {b['label']} (n={b['n']})" for v, b in by_voice.items()), style="dim"
-        )
+    # The outlet's own view beside its sources' (records from before 0.4 have by_voice only).
+    views = [(name, entry.get(key)) for name, key in (("outlet", "outlet"), ("quoted sources", "sources"))]
+    views = [(name, b) for name, b in views if b]
+    if entry.get("sources") and views:
+        line.append("  " + "; ".join(f"{name} {b['label']} (n={b['n']})" for name, b in views), style="dim")
+        top = ", ".join(f"{s['source']} ({s['n']})" for s in entry.get("top_sources", ()))
+        if top:
+            line.append(f"; top sources: {top}", style="dim")
     return line
 
 

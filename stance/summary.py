@@ -6,13 +6,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .labels import STANCE_LABELS
-from .records import EDITORIAL, ERROR, SUMMARY, VOICES, SentenceRecord, SummaryRecord
+from .records import ATTRIBUTED, EDITORIAL, ERROR, QUOTED, SUMMARY, VOICES, SentenceRecord, SummaryRecord
 
 # The corpus tallies keep at most this many distinct terms and targets, so a run over millions of
 # articles holds a fixed amount of memory; past it the rarest half is dropped (the table's top
 # entries are then approximate counts, as in lossy counting).
 TALLY_CAP = 20_000
 SHOWN_ERRORS = 10
+TOP_SOURCES = 3  # quoted sources named per target
+SPEAKER_CAP = 50  # distinct sources kept per target in the corpus tally (pruned like TALLY_CAP)
 
 
 def _stance_block(entries: list[dict]) -> dict:
@@ -35,9 +37,14 @@ def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> Sum
     flagged = [s for s in editorial if s["framing"]["flag"]]
     terms = [t for s in sentences for t in s.get("loaded_terms", ())]
     by_target: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    speakers: dict[str, Counter] = defaultdict(Counter)
     for s in sentences:
         for st in s.get("stance", ()):
-            by_target[st["target"]][s["voice"]["label"]].append(st)
+            # Whose view: the mention's own voice (a sentence can hold the outlet's words and a quote's).
+            voice = st.get("voice") or s["voice"]
+            by_target[st["target"]][voice["label"]].append(st)
+            if voice["label"] != EDITORIAL and voice.get("source"):
+                speakers[st["target"]][voice["source"]] += 1
     return {
         "record": SUMMARY,
         "doc_id": first["doc_id"],
@@ -65,10 +72,24 @@ def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> Sum
                 "target": target,
                 "overall": _stance_block([e for v in VOICES for e in voices.get(v, [])]),
                 "by_voice": {v: _stance_block(voices[v]) for v in VOICES if voices.get(v)},
+                # The outlet's own view beside the view of the sources it quotes or reports.
+                "outlet": _stance_block(voices[EDITORIAL]) if voices.get(EDITORIAL) else None,
+                "sources": _stance_block(reported)
+                if (reported := voices.get(QUOTED, []) + voices.get(ATTRIBUTED, []))
+                else None,
+                "top_sources": [{"source": name, "n": n} for name, n in speakers[target].most_common(TOP_SOURCES)],
             }
             for target, voices in by_target.items()
         ],
     }
+
+
+def _counts(counts: Counter) -> dict[str, int]:
+    return {k: counts.get(k, 0) for k in STANCE_LABELS}
+
+
+def _line(counts: Counter) -> str:
+    return "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS)
 
 
 @dataclass
@@ -83,6 +104,11 @@ class CorpusSummary:
     framing_sum: float = 0.0
     terms: Counter = field(default_factory=Counter)
     stance: dict = field(default_factory=lambda: defaultdict(Counter))
+    # Per target, split by whose view: "outlet" (editorial) and "sources" (quoted or attributed).
+    stance_by_view: dict = field(
+        default_factory=lambda: defaultdict(lambda: {"outlet": Counter(), "sources": Counter()})
+    )
+    speakers: dict = field(default_factory=lambda: defaultdict(Counter))  # target -> quoted source -> mentions
     errors: list = field(default_factory=list)  # the first SHOWN_ERRORS failures, for the table
     skipped: int = 0  # files left out of folders for an unreadable suffix
     skipped_files: list = field(default_factory=list)  # the first SHOWN_ERRORS of them
@@ -108,11 +134,23 @@ class CorpusSummary:
             for t in record["loaded_terms"]["top"]:
                 self.terms[t["text"]] += t["count"]
             for st in record["stance"]:
-                self.stance[st["target"]].update(st["overall"]["counts"])
+                target = st["target"]
+                self.stance[target].update(st["overall"]["counts"])
+                for view in ("outlet", "sources"):
+                    if st.get(view):
+                        self.stance_by_view[target][view].update(st[view]["counts"])
+                speakers = self.speakers[target]
+                for entry in st.get("top_sources", ()):
+                    speakers[entry["source"]] += entry["n"]
+                if len(speakers) > SPEAKER_CAP:
+                    self.speakers[target] = Counter(dict(speakers.most_common(SPEAKER_CAP // 2)))
             if len(self.terms) > TALLY_CAP:
                 self.terms = Counter(dict(self.terms.most_common(TALLY_CAP // 2)))
             if len(self.stance) > TALLY_CAP:
                 self.stance = defaultdict(Counter, self._targets_by_mentions()[: TALLY_CAP // 2])
+                for tally in (self.stance_by_view, self.speakers):
+                    for target in [t for t in tally if t not in self.stance]:
+                        del tally[target]
 
     @property
     def share_flagged(self) -> float:
@@ -135,7 +173,13 @@ class CorpusSummary:
             "mean_editorial_framing_score": round(self.mean_framing, 4) if self.mean_framing is not None else None,
             "top_loaded_terms": [{"text": t, "count": c} for t, c in self.terms.most_common(20)],
             "stance": [
-                {"target": t, "counts": {k: counts.get(k, 0) for k in STANCE_LABELS}}
+                {
+                    "target": t,
+                    "counts": _counts(counts),
+                    "outlet": _counts(self.stance_by_view[t]["outlet"]),
+                    "sources": _counts(self.stance_by_view[t]["sources"]),
+                    "top_sources": [{"source": name, "n": n} for name, n in self.speakers[t].most_common(TOP_SOURCES)],
+                }
                 for t, counts in self._targets_by_mentions()[:20]
             ],
             "failures": [{"path": p, "error": e} for p, e in self.errors],
@@ -160,7 +204,10 @@ class CorpusSummary:
         table.add_row("mean editorial framing score", f"{self.mean_framing or 0.0:.3f}")
         table.add_row("top loaded terms", ", ".join(f"{t} ({c})" for t, c in self.terms.most_common(8)) or "-")
         for target, counts in self._targets_by_mentions()[:8]:
-            table.add_row(f"stance: {target}", "  ".join(f"{k} {counts.get(k, 0)}" for k in STANCE_LABELS))
+            views = self.stance_by_view[target]
+            row = f"all: {_line(counts)}\noutlet: {_line(views['outlet'])}\nquoted sources: {_line(views['sources'])}"
+            top = ", ".join(f"{name} ({n})" for name, n in self.speakers[target].most_common(TOP_SOURCES))
+            table.add_row(f"stance: {target}", row + (f"\n  top sources: {top}" if top else ""))
         console.print(table)
         for path, error in self.errors:
             console.print(f"[yellow]failed[/yellow] {path}: {error}")

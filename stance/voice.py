@@ -1,16 +1,23 @@
 """Whose words are these? Editorial voice, quoted speech, or attributed (reported) speech.
 
-Rule-based, because the cues are lexical and reliable in news style: quotation marks
-(straight or curly, across sentence boundaries) and speech verbs ("X said", "according
-to X", "X warned that"). The source is named whenever the text names it; a pronoun
-("he said") resolves to the last named source in the article.
+Two readers, one output (a `Voice` per sentence, and the speech regions that give each loaded term
+and stance mention its own voice):
+- the attribution head (`tagger_voices`), trained on PolNeAR's source / cue / content spans, plus
+  quotation marks: a sentence is reported speech when the head puts at least half of it inside
+  attributions, or when it lies inside quotation marks;
+- rules (`assign_voices`), for models without that head: quotation marks (straight or curly, across
+  sentence boundaries) and speech verbs ("X said", "according to X", "X warned that").
+
+A sentence without its own source takes its neighbour's (a quote runs on from the sentence before,
+or '"..." he said.' follows it). Pronoun and role sources ("he", "they", "the official") resolve to
+the nearest earlier named source that fits (`SourceResolver`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from .records import ATTRIBUTED, EDITORIAL, QUOTED, VoiceField, voice_field
 from .segmentation import Sentence
@@ -45,7 +52,6 @@ _ROLE_NOUN = (
 _MODIFIER = r"(?:(?!(?:with|in|on|at|of|for|from|by|to|and|or|but|as|than|the|a|an)\b)[A-Za-z’'-]+\s+)"
 _ROLE = rf"(?:(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s+)?{_MODIFIER}{{0,2}}{_ROLE_NOUN}\b"
 _PRONOUN = r"(?:he|she|they|it|He|She|They|It)"
-_PERSON_PRONOUN = re.compile(r"(?:he|she|He|She)")
 _VERB = rf"(?:{SPEECH_VERBS})"
 # After "said", a time or place is not the speaker: "said on Sunday", "said in a statement", "noted Friday".
 _NOT_A_SOURCE = (
@@ -74,14 +80,65 @@ _SINGLE_CLOSE = re.compile(r"’(?![A-Za-z])")
 
 OPEN_CLOSE = {"“": "”", "«": "»", "„": "“"}
 
+# Interview transcripts: a paragraph opening with a speaker's name in capitals and a colon
+# ("PENCE: Well, look, ...") is that speaker's words to the paragraph's end.
+_SPEAKER_LABEL = re.compile(r"(?m)^[“\"]?(?P<name>[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3}):[ \t]")
+_NOT_SPEAKERS = {
+    "AP", "BOOM", "BREAKING", "BYLINE", "CLARIFICATION", "CORRECTION", "EDITOR'S NOTE", "EMAIL", "EXCLUSIVE",
+    "LOOK", "NOTE", "PHOTOS", "PREVIOUSLY", "READ", "UPDATE", "UPDATED", "VIDEO", "WATCH",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Source:
+    """A speaker as the text names it, at document offsets."""
+
+    name: str
+    start: int
+    end: int
+
 
 @dataclass(frozen=True)
 class Voice:
     label: str  # editorial | quoted | attributed
     source: str | None = None
+    score: float | None = None  # confidence in the label; None where rules decided
+    source_start: int | None = None  # document offsets of the words naming the source
+    source_end: int | None = None
+
+    @classmethod
+    def of(cls, label: str, source: Source | None, score: float | None = None) -> Voice:
+        if source is None:
+            return cls(label, None, score)
+        return cls(label, source.name, score, source.start, source.end)
 
     def as_field(self) -> VoiceField:
-        return voice_field(self.label, self.source)
+        return voice_field(self.label, self.source, self.score, self.source_start, self.source_end)
+
+
+EDITORIAL_VOICE = Voice(EDITORIAL)
+
+
+@dataclass
+class SpeechRegions:
+    """Where a document's sentences hold someone else's words: quotation marks, and the content of
+    attributions (predicted by the head, or the whole reported sentence under the rules)."""
+
+    quotes: list[tuple[int, int]]
+    content: list[tuple[int, int]] = field(default_factory=list)
+
+    def voice_at(self, start: int, end: int, sentence_voice: Voice) -> Voice:
+        """The voice of the words at [start, end): a quote's or a reported content's speaker, else the
+        outlet's (the words naming the speaker, "Trump" in "Trump said", are the outlet's)."""
+        names_source = sentence_voice.source_start is not None and sentence_voice.source_end is not None
+        if names_source and start < sentence_voice.source_end and sentence_voice.source_start < end:
+            return EDITORIAL_VOICE
+        if sentence_voice.label != EDITORIAL or self.quotes:
+            if inside_share(start, end, self.quotes) > 0.5:
+                return replace(sentence_voice, label=QUOTED, score=None)
+            if sentence_voice.label != EDITORIAL and inside_share(start, end, self.content) > 0.5:
+                return replace(sentence_voice, label=ATTRIBUTED, score=None)
+        return EDITORIAL_VOICE
 
 
 def quote_regions(text: str, max_len: int = 3000) -> list[tuple[int, int]]:
@@ -124,6 +181,25 @@ def quote_regions(text: str, max_len: int = 3000) -> list[tuple[int, int]]:
         i += 1
 
 
+def transcript_turns(text: str) -> list[tuple[int, int, Source]]:
+    """(start, end, speaker) of each turn of an interview transcript in `text`: paragraphs opened by
+    "NAME:". Only a document with at least three such turns, one speaker among them twice, counts as a
+    transcript, so that a lone "CORRECTION:" or "UPDATE:" line is not a speaker."""
+    labels = [m for m in _SPEAKER_LABEL.finditer(text) if m.group("name") not in _NOT_SPEAKERS]
+    names = [m.group("name") for m in labels]
+    if len(labels) < 3 or len(set(names)) == len(names):
+        return []
+    turns = []
+    for m in labels:
+        end = text.find("\n", m.end())
+        turns.append((m.end(), len(text) if end < 0 else end, Source(m.group("name"), m.start("name"), m.end("name"))))
+    return turns
+
+
+def _turn_speaker(sentence: Sentence, turns: Sequence[tuple[int, int, Source]]) -> Source | None:
+    return next((who for s, e, who in turns if inside_share(sentence.start, sentence.end, [(s, e)]) >= 0.5), None)
+
+
 def inside_share(start: int, end: int, regions: Sequence[tuple[int, int]]) -> float:
     covered = sum(max(0, min(end, e) - max(start, s)) for s, e in regions)
     return covered / max(1, end - start)
@@ -138,8 +214,8 @@ def _outside_quotes(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> s
     return "".join(chars)
 
 
-def find_attribution(text: str) -> tuple[str | None, str | None]:
-    """(source, cue) of the first attribution in `text`, or (None, None)."""
+def find_attribution(text: str) -> tuple[tuple[int, int] | None, str | None]:
+    """((start, end) of the source in `text`, cue) of the first attribution in `text`, or (None, None)."""
     text = _SO_CALLED.sub(lambda m: " " * len(m.group()), text)
     if not _CUE.search(text):
         return None, None
@@ -149,74 +225,201 @@ def find_attribution(text: str) -> tuple[str | None, str | None]:
             source = m.group("src").strip(" ,")
             if pattern is _VERB_SOURCE and re.fullmatch(_PRONOUN, source):
                 continue
-            return source, m.group(0)
+            begin = m.start("src") + m.group("src").index(source)
+            return (begin, begin + len(source)), m.group(0)
     return None, None
 
 
-def _clean_source(source: str | None) -> str | None:
-    if source is None:
-        return None
-    source = re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", source)
-    if source.endswith(".") and "." not in source.split()[-1][:-1]:
-        source = source[:-1]  # the sentence's full stop, not an abbreviation such as "U.S."
-    return source.strip() or None
+def clean_source(text: str, start: int, end: int) -> Source | None:
+    """The source at text[start:end] without a leading article or the sentence's full stop."""
+    name = text[start:end]
+    article = re.match(r"(?:[Tt]he|[Aa]n?)\s+", name)
+    if article and len(name) > article.end():
+        start += article.end()
+    name = text[start:end].rstrip()
+    if name.endswith(".") and "." not in name.split()[-1][:-1]:
+        name = name[:-1]  # the sentence's full stop, not an abbreviation such as "U.S."
+    # An apposition is not the name: "Henry Crespo, president of the caucus," / "Mathur, who studies ...".
+    name = re.split(r",\s+(?=[a-z])", name, maxsplit=1)[0]
+    name = re.sub(r"[’']s$", "", name.strip(" ,;:"))  # "He’s going to", "Trump’s claim"
+    if not name or name.lower() in _SPEAKER_SELF:
+        return None  # "I" or "we" inside a quote: the speaker is the quote's, named elsewhere
+    start = text.index(name, start)
+    return Source(name, start, start + len(name))
 
 
-def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice], list[tuple[int, int]]]:
-    """A `Voice` per sentence, plus the document's quote regions (for loaded terms)."""
-    regions = quote_regions(text)
-    attributions = []
-    for sent in sentences:
-        source, cue = find_attribution(_outside_quotes(sent, regions))
-        attributions.append((_clean_source(source), cue))
-    voices: list[Voice] = []
-    # "he" / "she" refer to the nearest named person; "they" / "it" to the nearest named source of any kind
-    # ("police said ... he said" is not the police).
-    last_named: str | None = None
-    last_person: str | None = None
-    for k, sent in enumerate(sentences):
-        source, cue = attributions[k]
-        if source and re.fullmatch(_PRONOUN, source):
-            source = last_person if _PERSON_PRONOUN.fullmatch(source) else last_named
-        elif source:
-            last_named = source
-            if _is_person(source):
-                last_person = source
-        quoted = inside_share(sent.start, sent.end, regions) >= 0.5
-        if quoted and source is None and voices and voices[-1].label != EDITORIAL and _continues_quote(sent, regions):
-            source = voices[-1].source  # a quote running on from the previous sentence keeps its speaker
-        if quoted and source is None:
-            # A quote's speaker is often named in the sentence before or after it.
-            for j in (k - 1, k + 1):
-                if 0 <= j < len(sentences) and attributions[j][0]:
-                    neighbour = attributions[j][0]
-                    if re.fullmatch(_PRONOUN, neighbour):
-                        neighbour = last_person if _PERSON_PRONOUN.fullmatch(neighbour) else last_named
-                    source = neighbour
-                    break
-        if quoted:
-            voices.append(Voice(QUOTED, source))
-        elif cue:
-            voices.append(Voice(ATTRIBUTED, source))
-        else:
-            voices.append(Voice(EDITORIAL))
-    return voices, regions
+# ---------------------------------------------------------------------------- pronouns and roles
+
+_PERSON_WORDS = {"he", "she", "him", "her"}
+_SPEAKER_SELF = {"i", "we", "me", "us", "you", "my", "our"}
+_THING_WORDS = {"it"}
+_ANY_WORDS = {"they", "them"}
+# A generic role alone, without a name ("the official", "the spokeswoman", "the Republican lawmaker"):
+# someone named earlier. Roles that identify their holder ("the governor", "the president") and
+# institutions ("the union") are sources in their own right.
+_PERSON_ROLE = re.compile(
+    r"(?i:(?:(?:the|this|that)\s+)?(?:[a-z’'-]+\s+)?(?:official|spokes(?:man|woman|person)|aide|adviser|"
+    r"advisor|lawmaker|businessman|businesswoman|billionaire|man|woman))"
+)
 
 
-def _is_person(source: str) -> bool:
+def _fit(name: str) -> str | None:
+    """What a pronoun or bare role can refer to: 'person', 'thing', 'any'; None for a name."""
+    low = name.lower()
+    if low in _PERSON_WORDS or _PERSON_ROLE.fullmatch(name):
+        return "person"
+    if low in _THING_WORDS:
+        return "thing"
+    if low in _ANY_WORDS:
+        return "any"
+    return None
+
+
+def is_person(source: str) -> bool:
     """A capitalised name whose last word is not an institution or role ("Anna Berg", not "Helsinki Committee")."""
     return source[:1].isupper() and not re.search(rf"{_ROLE_NOUN}$", source)
+
+
+class SourceResolver:
+    """Pronoun and role sources resolve to the nearest earlier named source that fits: "he" / "she" /
+    "the official" to a person's name, "it" to an institution's, "they" to either.
+    Named sources are fed in text order; a source with nothing to resolve to stays as written."""
+
+    def __init__(self) -> None:
+        self.person: Source | None = None
+        self.thing: Source | None = None
+        self.named: Source | None = None
+
+    def resolve(self, source: Source | None) -> Source | None:
+        if source is None:
+            return None
+        fit = _fit(source.name)
+        if fit is None:
+            self.named = source
+            if is_person(source.name):
+                self.person = source
+            else:
+                self.thing = source
+            return source
+        found = {"person": self.person, "thing": self.thing, "any": self.named}[fit]
+        return found or source
+
+
+# ---------------------------------------------------------------------------- the rules
+
+
+def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice], SpeechRegions]:
+    """Voice by rules: a `Voice` per sentence, plus the document's speech regions."""
+    regions = quote_regions(text)
+    turns = transcript_turns(text)
+    regions = sorted(regions + [(s, e) for s, e, _ in turns])
+    sources: list[Source | None] = []
+    cues: list[str | None] = []
+    for sent in sentences:
+        span, cue = find_attribution(_outside_quotes(sent, regions))
+        sources.append(clean_source(text, sent.start + span[0], sent.start + span[1]) if span else None)
+        cues.append(cue)
+    resolved = _resolve_all(sources)
+    voices: list[Voice] = []
+    for k, sent in enumerate(sentences):
+        source = resolved[k]
+        quoted = inside_share(sent.start, sent.end, regions) >= 0.5
+        source = _turn_speaker(sent, turns) or source
+        if quoted and source is None and voices and voices[-1].label != EDITORIAL and _continues_quote(sent, regions):
+            source = _source_of(voices[-1])  # a quote running on from the previous sentence keeps its speaker
+        if quoted and source is None:
+            # A quote's speaker is often named in the sentence before or after it.
+            source = next((resolved[j] for j in (k - 1, k + 1) if 0 <= j < len(sentences) and resolved[j]), None)
+        if quoted:
+            voices.append(Voice.of(QUOTED, source))
+        elif cues[k]:
+            voices.append(Voice.of(ATTRIBUTED, source))
+        else:
+            voices.append(EDITORIAL_VOICE)
+    # Under the rules, a reported sentence with a named speaker is that speaker's content throughout.
+    content = [(s.start, s.end) for s, v in zip(sentences, voices) if v.label != EDITORIAL and v.source]
+    return voices, SpeechRegions(regions, content)
+
+
+def _resolve_all(sources: Sequence[Source | None]) -> list[Source | None]:
+    resolver = SourceResolver()
+    return [resolver.resolve(s) for s in sources]
+
+
+def _source_of(voice: Voice) -> Source | None:
+    if voice.source is None or voice.source_start is None or voice.source_end is None:
+        return None
+    return Source(voice.source, voice.source_start, voice.source_end)
 
 
 def _continues_quote(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> bool:
     return any(s < sentence.start < e for s, e in regions)
 
 
-def term_voice(start: int, end: int, sentence_voice: Voice, regions: Sequence[tuple[int, int]]) -> Voice:
-    """A loaded term inside quotation marks is the quoted source's; otherwise it shares its sentence's voice."""
-    if inside_share(start, end, regions) > 0.5:
-        return Voice(QUOTED, sentence_voice.source)
-    if sentence_voice.label == QUOTED:
-        # The unquoted part of a mostly quoted sentence is the reporter's framing of the quote.
-        return Voice(ATTRIBUTED if sentence_voice.source else EDITORIAL, sentence_voice.source)
-    return sentence_voice
+# ---------------------------------------------------------------------------- the attribution head
+
+
+@dataclass
+class Attribution:
+    """The attribution head's reading of one sentence."""
+
+    spans: list[tuple[int, int, str]]  # document offsets; category source, cue or content
+    share: float  # expected share of the sentence's non-space characters inside attributions
+
+
+def tagger_voices(
+    text: str,
+    sentences: Sequence[Sentence],
+    readings: Sequence[Attribution],
+    neighbours: bool = True,
+    resolve: bool = True,
+) -> tuple[list[Voice], SpeechRegions]:
+    """Voice from the attribution head plus quotation marks.
+
+    A sentence is reported speech when the head's spans cover at least half of its non-space
+    characters, or when it lies mostly inside quotation marks. It is `quoted` when it lies mostly
+    inside quotation marks or its content does ('"We will fight," Hollo said.'). Its source is the
+    first source span the head finds in it, else the one the rules find; a reported sentence with
+    neither takes the source of the reported sentence before it, else of the one after it
+    (`neighbours`). A transcript turn's speaker ("PENCE: ...") comes first. `neighbours=False` and
+    `resolve=False` (pronouns kept as written) exist to measure what each step adds
+    (scripts/eval_voice.py --ablations).
+    """
+    rules, regions = assign_voices(text, sentences)
+    turns = transcript_turns(text)
+    reported, own = [], []
+    for sent, reading, rule in zip(sentences, readings, rules):
+        turn = _turn_speaker(sent, turns)
+        non_space = sum(1 for c in sent.text if not c.isspace())
+        covered = _covered(text, sent.start, sent.end, [(s, e) for s, e, _ in reading.spans])
+        reported.append(rule.label == QUOTED or (non_space > 0 and 2 * covered >= non_space))
+        head_source = next((clean_source(text, s, e) for s, e, c in reading.spans if c == "source"), None)
+        own.append(turn or head_source or (_source_of(rule) if rule.label != EDITORIAL else None))
+    resolved = _resolve_all(own) if resolve else own
+    voices: list[Voice] = []
+    for k, (sent, reading, rule) in enumerate(zip(sentences, readings, rules)):
+        content = [(s, e) for s, e, c in reading.spans if c == "content"]
+        # Direct quotation: mostly inside quotation marks, or what the speaker says is mostly quoted.
+        quoted = rule.label == QUOTED or (content and _quoted_share(content, regions.quotes) >= 0.5)
+        if not reported[k]:
+            voices.append(Voice(EDITORIAL, score=round(1.0 - reading.share, 4)))
+            continue
+        source = resolved[k]
+        if source is None and neighbours and k > 0 and reported[k - 1]:
+            source = _source_of(voices[-1])  # the attribution runs on from the sentence before
+        if source is None and neighbours and k + 1 < len(sentences) and reported[k + 1]:
+            source = resolved[k + 1]  # '"..." he said.' names the speaker after the quote
+        score = max(reading.share, inside_share(sent.start, sent.end, regions.quotes))
+        voices.append(Voice.of(QUOTED if quoted else ATTRIBUTED, source, round(score, 4)))
+    content = [(s, e) for reading in readings for s, e, c in reading.spans if c == "content"]
+    return voices, SpeechRegions(regions.quotes, content)
+
+
+def _quoted_share(spans: Sequence[tuple[int, int]], quotes: Sequence[tuple[int, int]]) -> float:
+    total = sum(e - s for s, e in spans)
+    return sum(inside_share(s, e, quotes) * (e - s) for s, e in spans) / total if total else 0.0
+
+
+def _covered(text: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> int:
+    """Non-space characters of text[start:end] inside `spans` (spans do not overlap)."""
+    return sum(1 for s, e in spans for k in range(max(s, start), min(e, end)) if not text[k].isspace())

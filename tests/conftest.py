@@ -90,7 +90,9 @@ def tiny_config(tmp_path: Path, base: Path, **training) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory, tiny_base) -> Path:
-    """A tiny model trained by the real `stance train` command on the fixture corpora."""
+    """A tiny model trained by the real `stance train` command on the fixture corpora. It has no
+    attribution head, so its voice comes from the rules and tests can state it (tests/test_heads.py
+    trains one with the head)."""
     from typer.testing import CliRunner
 
     from stance.cli import app

@@ -107,7 +107,7 @@ def test_a_model_with_a_head_this_version_does_not_know_is_refused(subjectivity,
 
 
 def test_a_model_lacking_a_known_head_loads_and_reports_it_absent(subjectivity, trained, tmp_path):
-    """A model trained before a head existed (as models/default predates the next head) keeps working."""
+    """A model trained before a head existed keeps working."""
     from stance.scoring import Scorer
 
     scorer = Scorer(trained / "model", device="cpu")
@@ -116,6 +116,21 @@ def test_a_model_lacking_a_known_head_loads_and_reports_it_absent(subjectivity, 
 
     records = list(scorer.score([Document("d", "d.txt", "The council met.")]))
     assert "subjectivity" not in records[0] and "framing" in records[0]
+
+
+def test_a_model_without_the_voice_head_falls_back_to_the_rules_with_a_warning(trained, caplog):
+    from stance.documents import Document
+    from stance.scoring import Scorer
+
+    with caplog.at_level("WARNING", logger="stance"):
+        scorer = Scorer(trained / "model", device="cpu")
+    assert scorer.voice_head is None
+    assert "no attribution head" in caplog.text and "rules" in caplog.text
+    text = "Prices rose. Wages must rise this year, the union said."
+    (_, union, _) = list(scorer.score([Document("d", "d.txt", text)]))
+    assert union["voice"]["label"] == "attributed" and union["voice"]["source"] == "union"
+    assert union["voice"]["score"] is None  # rules give no confidence
+    assert text[union["voice"]["source_start"] : union["voice"]["source_end"]] == "union"
 
 
 def test_the_attribution_head_trains_on_polnear_and_scores(tiny_base, tmp_path):
@@ -153,3 +168,8 @@ def test_the_attribution_head_trains_on_polnear_and_scores(tiny_base, tmp_path):
     (sentence,) = [json.loads(x) for x in out.read_text().splitlines() if '"sentence"' in x]
     for span in sentence["attribution"]:
         assert span["category"] in ("source", "cue", "content") and 0 <= span["start"] < span["end"] <= 31
+    # Voice comes from the head: a label with a score, and the source (if any) at its offsets.
+    voice = sentence["voice"]
+    assert voice["label"] in ("editorial", "quoted", "attributed") and 0.0 <= voice["score"] <= 1.0
+    if voice["source"] is not None:
+        assert "The union said pay was too low."[voice["source_start"] : voice["source_end"]] == voice["source"]

@@ -69,3 +69,33 @@ def test_corpus_summary_holds_fixed_memory_over_many_articles(monkeypatch):
     # Frequent entries survive pruning with exact counts; the failure count stays exact.
     assert corpus.terms["regime"] == 1_000 and corpus.stance["Iraq"] == {**common, "against": 1_000}
     assert corpus.failed == 1_000
+
+
+def test_stance_splits_the_outlets_view_from_its_sources_and_names_them():
+    against = {"against": 0.8, "neutral": 0.1, "favor": 0.1}
+    favor = {"against": 0.1, "neutral": 0.2, "favor": 0.7}
+
+    def entry(label, scores, voice, source=None):
+        return {
+            "target": "United States",
+            "label": label,
+            "scores": scores,
+            "voice": {"label": voice, "source": source},
+        }
+
+    # One sentence holds both views: the outlet's words and a quote (each stance entry has its own voice).
+    mixed = sentence(0, "quoted", 0.4, False)
+    mixed["stance"] = [entry("against", against, "editorial"), entry("favor", favor, "quoted", "Khazali")]
+    reported = sentence(1, "attributed", 0.2, False)
+    reported["stance"] = [entry("favor", favor, "attributed", "Khazali"), entry("favor", favor, "attributed", "Berg")]
+    (us,) = article_summary([mixed, reported])["stance"]
+    assert us["outlet"]["counts"] == {"against": 1, "neutral": 0, "favor": 0}
+    assert us["sources"]["label"] == "favor" and us["sources"]["n"] == 3
+    assert us["top_sources"] == [{"source": "Khazali", "n": 2}, {"source": "Berg", "n": 1}]
+    corpus = CorpusSummary()
+    corpus.add(article_summary([mixed, reported]))
+    corpus.add(article_summary([mixed]))
+    (row,) = corpus.to_dict()["stance"]
+    assert row["outlet"] == {"against": 2, "neutral": 0, "favor": 0}
+    assert row["sources"] == {"against": 0, "neutral": 0, "favor": 4}
+    assert row["top_sources"][0] == {"source": "Khazali", "n": 3}
