@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.corpora import AttributedArticle, read_polnear  # noqa: E402
 from stance.segmentation import split_sentences  # noqa: E402
-from stance.voice import assign_voices, is_person, tagger_voices  # noqa: E402
+from stance.voice import SPEECH_CUE, assign_voices, is_person, tagger_voices  # noqa: E402
 
 DEFAULT_ROOT = REPO.parent / "shared" / "data" / "polnear"
 
@@ -160,6 +160,54 @@ def main() -> None:
             }
     for variant, by_article in voices.items():
         measure(articles, by_article, variant, args.split, args.errors)
+    # Word-level source / cue / content F1: the head's spans, and what the rules imply.
+    tagged = {"rules": {a.name: rule_spans(a.text, sentences[a.name], voices["rules"][a.name]) for a in articles}}
+    if args.model:
+        tagged["head"] = {a.name: [sp for r in readings[a.name] for sp in r.spans] for a in articles}
+    for variant, spans in tagged.items():
+        print(json.dumps({"voice": VARIANTS[variant], "word_f1": word_f1_by_category(articles, spans)}, indent=2))
+
+
+def rule_spans(text: str, sentences, voices) -> list[tuple[int, int, str]]:
+    """The spans the rules imply: in each reported sentence, its source, its speech verbs ("said",
+    "according to") as cues, and every other word outside them as content."""
+    spans = []
+    for sent, voice in zip(sentences, voices):
+        if voice.label == "editorial":
+            continue
+        taken = []
+        if voice.source_start is not None and sent.start <= voice.source_start < sent.end:
+            taken.append((voice.source_start, voice.source_end, "source"))
+        for m in SPEECH_CUE.finditer(sent.text):
+            taken.append((sent.start + m.start(), sent.start + m.end(), "cue"))
+        spans += taken
+        for m in re.finditer(r"\S+", sent.text):
+            start, end = sent.start + m.start(), sent.start + m.end()
+            if not any(s < end and start < e for s, e, _ in taken):
+                spans.append((start, end, "content"))
+    return spans
+
+
+def word_f1_by_category(articles, predicted: dict) -> dict:
+    """Per category, P / R / F1 over the article's words (whitespace-separated): a word belongs to the
+    category of the span holding its first character."""
+    counts = {c: [0, 0, 0] for c in ("source", "cue", "content")}  # true positives, predicted, gold
+    for article in articles:
+        gold = [(s, e, c) for a in article.attributions for c, part in
+                (("source", a.source), ("cue", a.cue), ("content", a.content)) for s, e in part]  # fmt: skip
+        for m in re.finditer(r"\S+", article.text):
+            g = next((c for s, e, c in gold if s <= m.start() < e), None)
+            p = next((c for s, e, c in predicted[article.name] if s <= m.start() < e), None)
+            for c in counts:
+                counts[c][0] += g == c and p == c
+                counts[c][1] += p == c
+                counts[c][2] += g == c
+    out = {}
+    for c, (tp, n_pred, n_gold) in counts.items():
+        precision, recall = tp / n_pred if n_pred else 0.0, tp / n_gold if n_gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[c] = {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+    return out
 
 
 def measure(articles, voices: dict, variant: str, split: str, errors: int) -> None:

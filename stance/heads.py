@@ -41,6 +41,7 @@ class Context:
     encoded: Any  # features.Encoded
     flag_threshold: float
     loaded_threshold: float
+    reading: Any = None  # voice.Attribution: the attribution head's reading, made before the records
 
 
 class Head:
@@ -301,11 +302,10 @@ class TokenTagHead(Head):
             f"{self.name}_span_f1_exact": metrics["span"]["exact"]["f1"],
         }
 
-    def entries(self, output, ctx, threshold: float = 0.5) -> list[tuple[dict, int, int]]:
-        """(record entry, document start, document end) of each decoded span of the sentence."""
-        sent = ctx.sentence
+    def entries(self, output, sent, enc, threshold: float = 0.5) -> list[tuple[dict, int, int]]:
+        """(record entry, document start, document end) of each decoded span of the sentence `sent`."""
         out = []
-        for s in self.decode(ctx.encoded, output, threshold):
+        for s in self.decode(enc, output, threshold):
             start, end = sent.start + s.start, sent.start + s.end
             entry = {
                 "start": start,
@@ -318,7 +318,7 @@ class TokenTagHead(Head):
         return out
 
     def record(self, output, ctx):
-        return [entry for entry, _, _ in self.entries(output, ctx)]
+        return [entry for entry, _, _ in self.entries(output, ctx.sentence, ctx.encoded)]
 
     def metrics(self, encoded, outputs, calibration):
         from .metrics import span_f1, word_f1
@@ -375,7 +375,7 @@ class LoadedTermsHead(TokenTagHead):
         # Each term carries its own voice: a sentence can be half the outlet's words and half a quote.
         return [
             entry | {"voice": ctx.speech.voice_at(start, end, ctx.voice).as_field()}
-            for entry, start, end in self.entries(output, ctx, ctx.loaded_threshold)
+            for entry, start, end in self.entries(output, ctx.sentence, ctx.encoded, ctx.loaded_threshold)
         ]
 
     def headline(self, metrics):
@@ -517,14 +517,19 @@ class AttributionHead(TokenTagHead):
 
     def reading(self, output, enc, sentence):
         """The head's reading of one sentence for voice.py: its spans at document offsets, and the
-        expected share of the sentence's characters inside attributions (each word weighted by its length)."""
+        expected share of the sentence's characters inside attributions (each word weighted by its
+        length). The record entries come with it, so the spans are decoded once."""
         from .voice import Attribution
 
-        spans = [(sentence.start + s, sentence.start + e, c) for s, e, c in self.spans(enc, output)]
+        entries = self.entries(output, sentence, enc)
+        spans = [(start, end, entry["category"]) for entry, start, end in entries]
         lengths = [end - start for start, end in enc.word_spans]
         total = sum(lengths)
         share = sum(n * (1.0 - w[O_ID]) for n, w in zip(lengths, output)) / total if total else 0.0
-        return Attribution(spans, share)
+        return Attribution(spans, share, [entry for entry, _, _ in entries])
+
+    def record(self, output, ctx):
+        return ctx.reading.entries if ctx.reading is not None else super().record(output, ctx)
 
 
 for _head in (FramingHead(), LoadedTermsHead(), StanceHead(), AttributionHead()):

@@ -140,6 +140,8 @@ def decode_spans(
     words at a span's edges are dropped ("bloated," -> "bloated"), spans are snapped to whole
     words, and with `content_words_only` a span of function words alone is dropped.
     """
+    if all(1.0 - probs[O_ID] < threshold for probs in word_tag_probs):
+        return []  # every word is O (word_tag's test): most sentences, decoded without the loop below
     tag_to_id = {t: i for i, t in enumerate(tags)}
     spans: list[DecodedSpan] = []
     current: list[int] = []

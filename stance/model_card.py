@@ -12,6 +12,7 @@ LICENCES = {
     "ptc": "PTC SemEval-2020 Task 11 (Da San Martino et al. 2020), no licence stated, research distribution",
     "newsmtsc": "NewsMTSC (Hamborg & Donnay 2021), MIT-style notice",
     "checkthat": "CheckThat! 2023 subjectivity, CC BY-NC-SA 4.0",
+    "polnear": "PolNeAR (Newell, Margolin & Ruths 2018), no licence stated, research use",
 }
 
 TARGETS = {
@@ -75,7 +76,7 @@ aids for a human reader, not verdicts about an outlet or an author.
 {data_lines}
 
 Duplicates across corpora (MBIC is BABE SG1) are removed before splitting; validation splits are
-drawn by group (sentence for BABE, article for PTC and NewsMTSC) with seed {config.training.seed}.
+drawn by group (sentence for BABE, article for PTC, NewsMTSC and PolNeAR) with seed {config.training.seed}.
 
 ## Metrics on the validation splits
 {_table(metrics.get("validation", {}).get("headline", {}))}
@@ -101,6 +102,8 @@ splits, minus float32:
 - Loaded-term labels mix BABE's single biased words with PTC's longer propaganda spans, so span
   boundaries are uncertain; PTC spans are per-line-sentence cuts of article-level spans.
 - Stance is learnt from NewsMTSC, i.e. *sentiment toward a mention*, which is a proxy for stance.
+- Voice (the attribution head) is learnt from PolNeAR: US campaign news of 2015-2016. Reported
+  thoughts ("X believes ...") count as attributions there, so they are `attributed` here too.
 - Biases of the annotators (BABE experts, MBIC crowd workers) are inherited.
 """
     (model_dir / "README.md").write_text(text, encoding="utf-8")

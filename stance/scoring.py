@@ -33,7 +33,7 @@ from .targets import (
     merge_targets,
     parse_document_target,
 )
-from .voice import SpeechRegions, Voice, assign_voices, tagger_voices
+from .voice import Attribution, SpeechRegions, Voice, assign_voices, tagger_voices
 
 log = logging.getLogger("stance")
 
@@ -60,9 +60,10 @@ class _Item:
     index: int
     sentence: Sentence
     mentions: list[Mention]
-    # From the rules here, or from the attribution head once the model has run (then None until it has).
-    voice: Voice | None
-    speech: SpeechRegions | None
+    # From the rules; with the attribution head, replaced by the head's once the model has run.
+    voice: Voice
+    speech: SpeechRegions
+    reading: Attribution | None = None  # the attribution head's, once the model has run
 
 
 @dataclass
@@ -138,10 +139,13 @@ class Scorer:
         current chunk's sentences is done and how many documents the chunk holds: a progress bar
         moves while a chunk runs, not only when its documents come out.
 
-        A background thread reads, segments and tokenizes the next chunk while the model runs on
-        the current one, so text processing stays off the model's critical path. Sentences of a
-        chunk (about `chunk_sentences`, across documents) share length-sorted batches. At most two
-        chunks are in memory: memory is bounded by the chunk size, not by the corpus.
+        Three stages overlap, so text processing stays off the model's critical path: a background
+        thread reads, segments and tokenizes the next chunk, another runs the model on the current
+        one (torch releases the GIL), and this thread turns the previous chunk's predictions into
+        records (voice, span decoding, summaries). Sentences of a chunk (about `chunk_sentences`,
+        across documents) share length-sorted batches. At most five chunks are in memory (two
+        prepared, one on the model, one predicted, one being recorded): memory is bounded by the
+        chunk size, not by the corpus.
         """
         if isinstance(documents, (str, bytes, Document)):
             raise TypeError(
@@ -150,8 +154,10 @@ class Scorer:
             )
         # Run-wide targets go through the alias table once, not once per document.
         resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
-        for chunk in prefetch(self._chunks(documents, resolved), depth=2):
-            yield from self._run(chunk, on_progress)
+        prepared = prefetch(self._chunks(documents, resolved), depth=2)
+        predicted = prefetch(((chunk, self._predict(chunk, on_progress)) for chunk in prepared), depth=1)
+        for chunk, preds in predicted:
+            yield from self._records(chunk, preds)
 
     def _chunks(self, documents: Iterable[Document], global_targets: list[Target]) -> Iterator[_Chunk]:
         docs: list[Document] = []
@@ -179,19 +185,16 @@ class Scorer:
         targets = self._targets_for(doc, global_targets)
         sentences = split_sentences(doc.text)
         mentions = find_document_mentions(targets, doc.text, [(s.start, s.end) for s in sentences])
-        if self.voice_head is not None:
-            return [_Item(d, i, sent, found, None, None) for i, (sent, found) in enumerate(zip(sentences, mentions))]
+        # The rules' voice; with the attribution head, the start that _voice_from_head refines.
         voices, speech = assign_voices(doc.text, sentences)
         return [
             _Item(d, i, sent, found, voice, speech)
             for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))
         ]
 
-    def _run(
-        self,
-        chunk: _Chunk,
-        on_progress: Callable[[float, int], None] | None = None,
-    ) -> Iterator[tuple[Document, list[dict]]]:
+    def _predict(
+        self, chunk: _Chunk, on_progress: Callable[[float, int], None] | None = None
+    ) -> list[SentencePrediction]:
         on_batch = None
         if on_progress is not None and chunk.encoded:
             done = 0
@@ -201,20 +204,20 @@ class Scorer:
                 done += n
                 on_progress(done / len(chunk.encoded), len(chunk.docs))
 
-        with self.runtime.autocast():
-            preds = (
-                predict(
-                    self.model,
-                    chunk.encoded,
-                    self.tokenizer.pad_token_id,
-                    self.batch_size,
-                    self.runtime.device,
-                    self.max_batch_tokens,
-                    on_batch,
-                )
-                if chunk.encoded
-                else []
+        if not chunk.encoded:
+            return []
+        with self.runtime.autocast():  # thread-local, so entered in the thread that runs the model
+            return predict(
+                self.model,
+                chunk.encoded,
+                self.tokenizer.pad_token_id,
+                self.batch_size,
+                self.runtime.device,
+                self.max_batch_tokens,
+                on_batch,
             )
+
+    def _records(self, chunk: _Chunk, preds: list[SentencePrediction]) -> Iterator[tuple[Document, list[dict]]]:
         rows: dict[int, list[tuple[_Item, Encoded, SentencePrediction]]] = {}
         for row in zip(chunk.items, chunk.encoded, preds):
             rows.setdefault(row[0].doc, []).append(row)
@@ -235,9 +238,10 @@ class Scorer:
         speaker may be named in its neighbour, and a pronoun refers back to an earlier name."""
         head = self.voice_head
         readings = [head.reading(pred.outputs[head.name], enc, item.sentence) for item, enc, pred in rows]
-        voices, speech = tagger_voices(doc.text, [item.sentence for item, _, _ in rows], readings)
-        for (item, _, _), voice in zip(rows, voices):
-            item.voice, item.speech = voice, speech
+        rules = ([item.voice for item, _, _ in rows], rows[0][0].speech)
+        voices, speech = tagger_voices(doc.text, [item.sentence for item, _, _ in rows], readings, rules=rules)
+        for (item, _, _), voice, reading in zip(rows, voices, readings):
+            item.voice, item.speech, item.reading = voice, speech, reading
 
     def _targets_for(self, doc: Document, global_targets: list[Target]) -> list[Target]:
         """`global_targets` are already resolved; the document's own targets are resolved here."""
@@ -262,7 +266,9 @@ class Scorer:
 
     def _record(self, doc: Document, item: _Item, enc: Encoded, pred: SentencePrediction) -> dict:
         sent = item.sentence
-        ctx = Context(sent, item.voice, item.speech, item.mentions, enc, self.threshold, self.loaded_threshold)
+        ctx = Context(
+            sent, item.voice, item.speech, item.mentions, enc, self.threshold, self.loaded_threshold, item.reading
+        )
         # Each head the model has fills its own field; a head it lacks is absent from the record.
         heads = {h.record_field: h.record(pred.outputs[h.name], ctx) for h in self.model.head_specs}
         return sentence_record(

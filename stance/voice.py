@@ -15,6 +15,7 @@ the nearest earlier named source that fits (`SourceResolver`).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -72,13 +73,14 @@ _APPOSED_NAME = re.compile(rf",\s+(?P<src>{_NAME}),\s+(?:also\s+)?{_VERB}\b")
 _VERB_SOURCE = re.compile(rf"\b{_VERB}\s+{_NOT_A_SOURCE}(?P<src>{_ROLE}|{_NAME})")
 # Every attribution pattern needs one of these words; most sentences have none, and this one
 # cheap search spares them the three patterns above (which backtrack at every capital letter).
-_CUE = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by|{_VERB})\b")
+SPEECH_CUE = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by|{_VERB})\b")
 # "so-called X" is the outlet's scare quote, not speech: blanked before the cues are looked for.
 _SO_CALLED = re.compile(r"\bso-called\b", re.IGNORECASE)
 _QUOTE_MARK = re.compile('["“«„‘]')
 _SINGLE_CLOSE = re.compile(r"’(?![A-Za-z])")
 
 OPEN_CLOSE = {"“": "”", "«": "»", "„": "“"}
+_SPACE = re.compile(r"\s+")
 
 # Interview transcripts: a paragraph opening with a speaker's name in capitals and a colon
 # ("PENCE: Well, look, ...") is that speaker's words to the paragraph's end.
@@ -201,7 +203,14 @@ def _turn_speaker(sentence: Sentence, turns: Sequence[tuple[int, int, Source]]) 
 
 
 def inside_share(start: int, end: int, regions: Sequence[tuple[int, int]]) -> float:
-    covered = sum(max(0, min(end, e) - max(start, s)) for s, e in regions)
+    """Share of [start, end) inside `regions`: sorted, non-overlapping ranges (quotes, content spans),
+    so only the few around [start, end) are looked at."""
+    covered = 0
+    k = bisect.bisect_left(regions, (end,)) - 1  # the last region starting before `end`
+    while k >= 0 and regions[k][1] > start:
+        s, e = regions[k]
+        covered += max(0, min(end, e) - max(start, s))
+        k -= 1
     return covered / max(1, end - start)
 
 
@@ -217,7 +226,7 @@ def _outside_quotes(sentence: Sentence, regions: Sequence[tuple[int, int]]) -> s
 def find_attribution(text: str) -> tuple[tuple[int, int] | None, str | None]:
     """((start, end) of the source in `text`, cue) of the first attribution in `text`, or (None, None)."""
     text = _SO_CALLED.sub(lambda m: " " * len(m.group()), text)
-    if not _CUE.search(text):
+    if not SPEECH_CUE.search(text):
         return None, None
     for pattern in (_ACCORDING, _APPOSED_NAME, _SOURCE_VERB, _VERB_SOURCE):
         m = pattern.search(text)
@@ -312,7 +321,7 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
     """Voice by rules: a `Voice` per sentence, plus the document's speech regions."""
     regions = quote_regions(text)
     turns = transcript_turns(text)
-    regions = sorted(regions + [(s, e) for s, e, _ in turns])
+    regions = _union(regions + [(s, e) for s, e, _ in turns])
     sources: list[Source | None] = []
     cues: list[str | None] = []
     for sent in sentences:
@@ -341,6 +350,17 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
     return voices, SpeechRegions(regions, content)
 
 
+def _union(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges with overlaps merged (a transcript turn holds its own quotation marks)."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(ranges):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def _resolve_all(sources: Sequence[Source | None]) -> list[Source | None]:
     resolver = SourceResolver()
     return [resolver.resolve(s) for s in sources]
@@ -365,6 +385,7 @@ class Attribution:
 
     spans: list[tuple[int, int, str]]  # document offsets; category source, cue or content
     share: float  # expected share of the sentence's non-space characters inside attributions
+    entries: list[dict] = field(default_factory=list)  # the same spans as the record's `attribution` field
 
 
 def tagger_voices(
@@ -373,6 +394,7 @@ def tagger_voices(
     readings: Sequence[Attribution],
     neighbours: bool = True,
     resolve: bool = True,
+    rules: tuple[list[Voice], SpeechRegions] | None = None,
 ) -> tuple[list[Voice], SpeechRegions]:
     """Voice from the attribution head plus quotation marks.
 
@@ -383,15 +405,16 @@ def tagger_voices(
     neither takes the source of the reported sentence before it, else of the one after it
     (`neighbours`). A transcript turn's speaker ("PENCE: ...") comes first. `neighbours=False` and
     `resolve=False` (pronouns kept as written) exist to measure what each step adds
-    (scripts/eval_voice.py --ablations).
+    (scripts/eval_voice.py --ablations). `rules` is `assign_voices(text, sentences)` where the caller
+    has it already (scoring makes it off the model's critical path).
     """
-    rules, regions = assign_voices(text, sentences)
+    rules, regions = rules or assign_voices(text, sentences)
     turns = transcript_turns(text)
     reported, own = [], []
     for sent, reading, rule in zip(sentences, readings, rules):
         turn = _turn_speaker(sent, turns)
-        non_space = sum(1 for c in sent.text if not c.isspace())
-        covered = _covered(text, sent.start, sent.end, [(s, e) for s, e, _ in reading.spans])
+        non_space = _non_space(sent.text)
+        covered = sum(_non_space(text[max(s, sent.start) : min(e, sent.end)]) for s, e, _ in reading.spans)
         reported.append(rule.label == QUOTED or (non_space > 0 and 2 * covered >= non_space))
         head_source = next((clean_source(text, s, e) for s, e, c in reading.spans if c == "source"), None)
         own.append(turn or head_source or (_source_of(rule) if rule.label != EDITORIAL else None))
@@ -420,6 +443,5 @@ def _quoted_share(spans: Sequence[tuple[int, int]], quotes: Sequence[tuple[int, 
     return sum(inside_share(s, e, quotes) * (e - s) for s, e in spans) / total if total else 0.0
 
 
-def _covered(text: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> int:
-    """Non-space characters of text[start:end] inside `spans` (spans do not overlap)."""
-    return sum(1 for s, e in spans for k in range(max(s, start), min(e, end)) if not text[k].isspace())
+def _non_space(text: str) -> int:
+    return len(text) - sum(map(len, _SPACE.findall(text)))

@@ -55,3 +55,18 @@ def test_default_model_marks_loaded_terms(scorer):
     assert any(
         w in " ".join(terms) for w in ("reckless", "cowardly", "betrayed", "fool", "lies", "radical", "extremists")
     )
+
+
+def test_default_model_has_the_voice_head_and_reads_issue_10s_sentences(scorer):
+    """The sentences the rules got wrong in issue 10, now read by the attribution head plus quotes."""
+    from test_voice import ISSUE_10_CASES
+
+    assert scorer.voice_head is not None
+    for text, (label, source) in ISSUE_10_CASES:
+        (record, _) = list(scorer.score([Document("d", "d.txt", text)]))
+        voice = record["voice"]
+        # reported speech may be read as quoted where its content is a quotation ("slammed X as "..."")
+        reported = voice["label"] in ("quoted", "attributed")
+        assert (reported, voice["source"]) == (label != "editorial", source), (text, voice)
+        if source is not None:
+            assert text[voice["source_start"] : voice["source_end"]] == source

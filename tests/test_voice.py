@@ -197,3 +197,25 @@ def test_pronouns_and_roles_resolve_to_the_nearest_named_source_that_fits(writte
     for name in named_before:
         resolver.resolve(Source(name, 0, len(name)))
     assert resolver.resolve(Source(written, 0, len(written))).name == expected
+
+
+def test_inside_share_over_sorted_regions():
+    from stance.voice import inside_share
+
+    regions = [(0, 10), (20, 30), (40, 100)]
+    assert inside_share(5, 25, regions) == 10 / 20
+    assert inside_share(50, 60, regions) == 1.0 and inside_share(10, 20, regions) == 0.0
+    assert inside_share(0, 100, regions) == 80 / 100 and inside_share(0, 5, []) == 0.0
+
+
+def test_a_transcript_turn_is_its_speakers_words():
+    text = (
+        "Pence spoke to Fox News on Sunday.\n"
+        "WALLACE: Will she be there?\n"
+        "PENCE: She will not be attending. It is “serious business.”\n"
+        "WALLACE: Thank you, Governor.\n"
+        "The debate is on Monday."
+    )
+    result = voices(text)
+    assert result[1] == ("quoted", "WALLACE") and result[2] == ("quoted", "PENCE")
+    assert result[3] == ("quoted", "PENCE") and result[-1] == ("editorial", None)
