@@ -402,8 +402,9 @@ def tagger_voices(
     characters, or when it lies mostly inside quotation marks. It is `quoted` when it lies mostly
     inside quotation marks or its content does ('"We will fight," Hollo said.'). Its source is the
     first source span the head finds in it, else the one the rules find; a reported sentence with
-    neither takes the source of the reported sentence before it, else of the one after it
-    (`neighbours`). A transcript turn's speaker ("PENCE: ...") comes first. `neighbours=False` and
+    neither, and no cue of its own, takes the source of the reported sentence before it, else of the
+    one after it (`neighbours`). A sentence read as reported that ends with no source at all, and no
+    quotation, is editorial. A transcript turn's speaker ("PENCE: ...") comes first. `neighbours=False` and
     `resolve=False` (pronouns kept as written) exist to measure what each step adds
     (scripts/eval_voice.py --ablations). `rules` is `assign_voices(text, sentences)` where the caller
     has it already (scoring makes it off the model's critical path).
@@ -428,10 +429,18 @@ def tagger_voices(
             voices.append(Voice(EDITORIAL, score=round(1.0 - reading.share, 4)))
             continue
         source = resolved[k]
-        if source is None and neighbours and k > 0 and reported[k - 1]:
+        # A sentence with its own cue but no source ("the attack shows that ...") does not borrow a
+        # neighbour's speaker: only a sentence without a cue continues or precedes someone's speech.
+        borrows = neighbours and source is None and not any(c == "cue" for _, _, c in reading.spans)
+        if borrows and k > 0 and reported[k - 1]:
             source = _source_of(voices[-1])  # the attribution runs on from the sentence before
-        if source is None and neighbours and k + 1 < len(sentences) and reported[k + 1]:
+        if borrows and source is None and k + 1 < len(sentences) and reported[k + 1]:
             source = resolved[k + 1]  # '"..." he said.' names the speaker after the quote
+        if source is None and not quoted and rule.label == EDITORIAL:
+            # Reported speech needs a speaker: with none in the sentence, its quotes or its
+            # neighbours, the claim is the outlet's own ("the evidence shows that ...").
+            voices.append(Voice(EDITORIAL, score=round(1.0 - reading.share, 4)))
+            continue
         score = max(reading.share, inside_share(sent.start, sent.end, regions.quotes))
         voices.append(Voice.of(QUOTED if quoted else ATTRIBUTED, source, round(score, 4)))
     content = [(s, e) for reading in readings for s, e, c in reading.spans if c == "content"]

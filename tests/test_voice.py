@@ -219,3 +219,20 @@ def test_a_transcript_turn_is_its_speakers_words():
     result = voices(text)
     assert result[1] == ("quoted", "WALLACE") and result[2] == ("quoted", "PENCE")
     assert result[3] == ("quoted", "PENCE") and result[-1] == ("editorial", None)
+
+
+def test_a_sentence_with_its_own_cue_and_no_speaker_stays_the_outlets():
+    text = (
+        "The regional governor said four buildings were destroyed. "
+        "This cowardly attack shows that the peacekeepers care nothing for human life."
+    )
+    s = split_sentences(text)
+    readings = [
+        reading(
+            text, s[0], ("regional governor", "source"), ("said", "cue"), ("four buildings were destroyed", "content")
+        ),
+        reading(text, s[1], ("shows", "cue"), ("that the peacekeepers care nothing for human life", "content")),
+    ]
+    voices, _ = tagger_voices(text, s, readings)
+    assert (voices[0].label, voices[0].source) == ("attributed", "regional governor")
+    assert (voices[1].label, voices[1].source) == ("editorial", None)  # not the governor's
