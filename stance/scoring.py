@@ -139,13 +139,12 @@ class Scorer:
         current chunk's sentences is done and how many documents the chunk holds: a progress bar
         moves while a chunk runs, not only when its documents come out.
 
-        Three stages overlap, so text processing stays off the model's critical path: a background
-        thread reads, segments and tokenizes the next chunk, another runs the model on the current
-        one (torch releases the GIL), and this thread turns the previous chunk's predictions into
-        records (voice, span decoding, summaries). Sentences of a chunk (about `chunk_sentences`,
-        across documents) share length-sorted batches. At most five chunks are in memory (two
-        prepared, one on the model, one predicted, one being recorded): memory is bounded by the
-        chunk size, not by the corpus.
+        A background thread reads, segments, tokenizes and applies the voice rules to the next chunk
+        while the model runs on the current one, so text processing stays off the model's critical
+        path. (Building records in yet another thread was tried and measured slower on 2 cores: it
+        competes with the model's thread for the GIL.) Sentences of a chunk (about `chunk_sentences`,
+        across documents) share length-sorted batches. At most three chunks are in memory: memory
+        is bounded by the chunk size, not by the corpus.
         """
         if isinstance(documents, (str, bytes, Document)):
             raise TypeError(
@@ -154,10 +153,8 @@ class Scorer:
             )
         # Run-wide targets go through the alias table once, not once per document.
         resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
-        prepared = prefetch(self._chunks(documents, resolved), depth=2)
-        predicted = prefetch(((chunk, self._predict(chunk, on_progress)) for chunk in prepared), depth=1)
-        for chunk, preds in predicted:
-            yield from self._records(chunk, preds)
+        for chunk in prefetch(self._chunks(documents, resolved), depth=2):
+            yield from self._records(chunk, self._predict(chunk, on_progress))
 
     def _chunks(self, documents: Iterable[Document], global_targets: list[Target]) -> Iterator[_Chunk]:
         docs: list[Document] = []
@@ -206,7 +203,7 @@ class Scorer:
 
         if not chunk.encoded:
             return []
-        with self.runtime.autocast():  # thread-local, so entered in the thread that runs the model
+        with self.runtime.autocast():
             return predict(
                 self.model,
                 chunk.encoded,
