@@ -106,8 +106,7 @@ def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
 
             def moved(fraction: float, in_chunk: int) -> None:
                 # A chunk's documents come out together after its last batch; between batches the
-                # bar moves by the share of the chunk's sentences already scored. Called from the
-                # model's thread while records of the previous chunk are written: never moves back.
+                # bar moves by the share of the chunk's sentences already scored; it never moves back.
                 nonlocal shown
                 shown = max(shown, resumed + scored + fraction * in_chunk)
                 progress.update(task, completed=shown, rate=scored / max(1e-9, time.perf_counter() - started))
