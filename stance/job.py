@@ -102,14 +102,14 @@ def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
         with _progress(show) as progress:
             task = progress.add_task("score", total=total, completed=resumed, rate=0.0)
 
-            shown = 0.0
-
             def moved(fraction: float, in_chunk: int) -> None:
-                # A chunk's documents come out together after its last batch; between batches the
-                # bar moves by the share of the chunk's sentences already scored; it never moves back.
-                nonlocal shown
-                shown = max(shown, resumed + scored + fraction * in_chunk)
-                progress.update(task, completed=shown, rate=scored / max(1e-9, time.perf_counter() - started))
+                # A chunk's documents come out together when its last batch is done; between
+                # batches the bar moves by the share of the chunk's sentences already scored.
+                progress.update(
+                    task,
+                    completed=resumed + scored + fraction * in_chunk,
+                    rate=scored / max(1e-9, time.perf_counter() - started),
+                )
 
             for _, records in scorer.score_documents(pending(), targets, on_progress=moved if show else None):
                 if journal:
@@ -120,8 +120,9 @@ def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
                 for r in records:
                     summary.add(r)
                 scored += 1
-                shown = max(shown, resumed + scored)
-                progress.update(task, completed=shown, rate=scored / max(1e-9, time.perf_counter() - started))
+                progress.update(
+                    task, completed=resumed + scored, rate=scored / max(1e-9, time.perf_counter() - started)
+                )
     except KeyboardInterrupt:
         interrupted = True
     for path in skipped_files:
