@@ -128,6 +128,7 @@ class SpeechRegions:
 
     quotes: list[tuple[int, int]]
     content: list[tuple[int, int]] = field(default_factory=list)
+    turns: list[tuple[int, int, Source]] = field(default_factory=list)  # transcript turns, with their speakers
 
     def voice_at(self, start: int, end: int, sentence_voice: Voice) -> Voice:
         """The voice of the words at [start, end): a quote's or a reported content's speaker, else the
@@ -347,7 +348,7 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
             voices.append(EDITORIAL_VOICE)
     # Under the rules, a reported sentence with a named speaker is that speaker's content throughout.
     content = [(s.start, s.end) for s, v in zip(sentences, voices) if v.label != EDITORIAL and v.source]
-    return voices, SpeechRegions(regions, content)
+    return voices, SpeechRegions(regions, content, turns)
 
 
 def _union(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -410,7 +411,7 @@ def tagger_voices(
     has it already (scoring makes it off the model's critical path).
     """
     rules, regions = rules or assign_voices(text, sentences)
-    turns = transcript_turns(text)
+    turns = regions.turns  # found by assign_voices: not searched for twice
     reported, own = [], []
     for sent, reading, rule in zip(sentences, readings, rules):
         turn = _turn_speaker(sent, turns)
@@ -444,7 +445,7 @@ def tagger_voices(
         score = max(reading.share, inside_share(sent.start, sent.end, regions.quotes))
         voices.append(Voice.of(QUOTED if quoted else ATTRIBUTED, source, round(score, 4)))
     content = [(s, e) for reading in readings for s, e, c in reading.spans if c == "content"]
-    return voices, SpeechRegions(regions.quotes, content)
+    return voices, SpeechRegions(regions.quotes, content, regions.turns)
 
 
 def _quoted_share(spans: Sequence[tuple[int, int]], quotes: Sequence[tuple[int, int]]) -> float:
