@@ -79,6 +79,57 @@ def train(
     typer.echo(f"model written to {final}")
 
 
+@app.command()
+def cv(
+    config: Path = typer.Argument(
+        ..., metavar="CONFIG", help="Training config YAML (the recipe), e.g. configs/default.yaml."
+    ),
+    overrides: list[str] | None = typer.Argument(
+        None, metavar="[KEY=VALUE]...", help="Dotted overrides, e.g. training.loss_weights.framing=2."
+    ),
+    output: Path = typer.Option(Path("runs/cv"), "-o", "--output", metavar="DIR", help="Output directory."),
+    folds: int = typer.Option(5, "--folds", metavar="K", help="Number of folds."),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", metavar="N", help="Cap each fold's training (screening recipes at equal budget)."
+    ),
+    fold: list[int] | None = typer.Option(
+        None, "--fold", metavar="I", help="Run only these folds (repeatable); the summary covers all finished ones."
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", metavar="CV_JSON", help="Another recipe's cv.json: print paired deltas per metric."
+    ),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+) -> None:
+    """Cross-validate a recipe: grouped, stratified k-fold; every choice made inside each fold's training part.
+
+    Folds already finished in OUTPUT are kept, and an interrupted fold resumes from its checkpoint."""
+    import json
+
+    from .config import load_config
+    from .crossval import cross_validate, render
+    from .devices import check_device
+
+    try:
+        check_device(device)
+        cfg = load_config(config, overrides or [])
+        if cfg.data.folds:
+            raise ValueError("expected a recipe without data.folds / data.fold: `stance cv` sets them per fold")
+        base = json.loads(baseline.read_text(encoding="utf-8")) if baseline else None
+        summary = cross_validate(
+            cfg,
+            output,
+            folds,
+            max_steps,
+            fold,
+            device,
+            on_fold=lambda r: typer.echo(f"fold {r['fold']} done in {r['seconds']:.0f} s", err=True),
+        )
+    except (StanceError, ValueError, OSError) as exc:
+        fail(exc)
+    typer.echo(render(summary, base))
+    typer.echo(f"summary written to {output / 'cv.json'}")
+
+
 def _check_common(device: str, precision: str, threshold: float | None, paths: list[str]) -> None:
     """Usage errors every scoring command shares, found before the model loads."""
     from .devices import PRECISIONS, check_device

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT, FRAMING_POSITIVE
 from .errors import ConfigError
@@ -65,6 +65,16 @@ class DataConfig(Section):
     root: str = DEFAULT_DATA_ROOT
     validation_fraction: float = Field(0.15, gt=0.0, lt=1.0)
     datasets: list[DatasetConfig]
+    # Cross-validation (`stance cv` sets these): with `folds` > 1, fold number `fold` of every `auto`
+    # corpus is held out (never trained on or selected with), and validation is carved from the rest.
+    folds: int = Field(0, ge=0)
+    fold: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _fold_in_range(self) -> DataConfig:
+        if self.folds == 1 or (self.folds and self.fold >= self.folds):
+            raise ValueError(f"expected folds >= 2 and 0 <= fold < folds, found folds={self.folds} fold={self.fold}")
+        return self
 
 
 class ModelConfig(Section):

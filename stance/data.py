@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,31 @@ def _subsample_negatives(examples: list[Example], fraction: float, seed: int) ->
     return [ex for ex in examples if ex.spans is None or ex.spans or rng.random() < fraction]
 
 
+def _stratum(examples: list[Example]) -> tuple:
+    """What a group's labels look like, coarsely: framing share, share of sentences with loaded spans,
+    and majority stance. Folds dealt from groups sorted by this get similar label mixes."""
+    framing = [ex.framing for ex in examples if ex.framing is not None]
+    spans = [bool(ex.spans) for ex in examples if ex.spans is not None]
+    stances = Counter(t.label for ex in examples for t in ex.targets or [])
+    return (
+        round(2 * sum(f >= 0.5 for f in framing) / len(framing)) if framing else -1,
+        min(3, int(8 * sum(spans) / len(spans))) if spans else -1,
+        stances.most_common(1)[0][0] if stances else "",
+    )
+
+
+def assign_folds(examples: list[Example], folds: int, seed: int) -> dict[str, int]:
+    """Grouped, stratified k-fold: every group (a sentence or an article) gets one fold, and groups are
+    dealt round-robin in order of their label stratum (ties in a seeded random order), so each fold
+    holds about 1/k of every stratum."""
+    by_group: dict[str, list[Example]] = defaultdict(list)
+    for ex in examples:
+        by_group[ex.group].append(ex)
+    tiebreak = lambda g: hashlib.sha256(f"{seed}:fold:{g}".encode()).digest()  # noqa: E731
+    order = sorted(by_group, key=lambda g: (_stratum(by_group[g]), tiebreak(g)))
+    return {group: i % folds for i, group in enumerate(order)}
+
+
 @dataclass
 class CorpusSplit:
     """One configured dataset, split as training splits it."""
@@ -78,6 +104,13 @@ class CorpusSplit:
     train: list[Example]  # what the model trains on (negatives subsampled as configured)
     validation: list[Example]
     test: list[Example]
+    outer: list[Example] = field(default_factory=list)  # cross-validation's held-out fold: scored once, at the end
+
+    @property
+    def name(self) -> str:
+        """How reports name this corpus: its adapter, plus the file's stem for a test-only corpus
+        (newsmtsc:devtest_mt), which may share the adapter with a trained one."""
+        return f"{self.spec.adapter}:{Path(self.spec.path).stem}" if self.spec.split == "test" else self.spec.adapter
 
 
 def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
@@ -94,13 +127,19 @@ def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
     )
     out = []
     for spec, examples in zip(specs, per_corpus):
+        outer: list[Example] = []
+        if spec.split == "auto" and config.data.folds:
+            fold_of = assign_folds(examples, config.data.folds, seed)
+            outer = [ex for ex in examples if fold_of[ex.group] == config.data.fold]
+            examples = [ex for ex in examples if fold_of[ex.group] != config.data.fold]
         if spec.split == "auto":
             train, val = split_examples(examples, spec.validation_fraction or config.data.validation_fraction, seed)
         else:
             train, val = (examples, []) if spec.split == "train" else ([], examples)
         test = val if spec.split == "test" else []
         val = [] if spec.split == "test" else val
-        out.append(CorpusSplit(spec, _subsample_negatives(train, spec.negative_sentence_fraction, seed), val, test))
+        train = _subsample_negatives(train, spec.negative_sentence_fraction, seed)
+        out.append(CorpusSplit(spec, train, val, test, outer))
     return out
 
 
@@ -135,6 +174,8 @@ def config_of_model(model_config: dict, root: Path) -> TrainConfig:
                 "root": str(root),
                 "validation_fraction": training.get("validation_fraction", 0.15),
                 "datasets": training["datasets"],
+                "folds": training.get("folds", 0),
+                "fold": training.get("fold", 0),
             },
             "training": {"seed": training.get("seed", 13)},
         }
@@ -143,11 +184,12 @@ def config_of_model(model_config: dict, root: Path) -> TrainConfig:
 
 def model_split(model_config: dict, root: Path, adapter: str, path: str, split: str) -> list[Example]:
     """The `split` part (train / validation / test) of dataset ADAPTER:PATH exactly as the model's training
-    made it: same datasets, de-duplication, seed and fractions."""
+    made it: same datasets, de-duplication, seed and fractions. For a cross-validation fold's model, `test`
+    is the held-out fold."""
     config = config_of_model(model_config, root)
     for corpus in _model_corpora(config.model_dump_json()):
         if corpus.spec.adapter == adapter and corpus.spec.path == path:
-            return getattr(corpus, split)
+            return corpus.test + corpus.outer if split == "test" else getattr(corpus, split)
     known = ", ".join(f"{d.adapter}:{d.path}" for d in config.data.datasets)
     raise DataError(
         f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "

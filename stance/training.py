@@ -282,9 +282,13 @@ def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
     return StanceModel(encoder, dropout=config.model.dropout, heads=heads)
 
 
-def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto") -> Path:
+def train(
+    config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto", measure_costs: bool = True
+) -> Path:
     """Train on `device` (auto: a GPU when there is one); under torchrun each process takes its own GPU,
-    and the process group's backend matches the device (NCCL for GPUs, gloo for CPUs)."""
+    and the process group's backend matches the device (NCCL for GPUs, gloo for CPUs). Without
+    `measure_costs` the final model's int8 / bf16 accuracy costs are not measured (cross-validation
+    folds skip them)."""
     out = Path(out_dir)
     device = resolve_device(device, distributed.local_rank())
     distributed.init(distributed_backend(device))
@@ -353,12 +357,14 @@ def train(config: TrainConfig, out_dir: str | Path, resume: bool = False, device
                 "world_size": distributed.world_size(),
             }
         )
-        return finalize(out, config, splits, state, device)
+        return finalize(out, config, splits, state, device, measure_costs)
     finally:
         distributed.shutdown()
 
 
-def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu") -> Path:
+def finalize(
+    out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu", measure_costs: bool = True
+) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
     model.to(device)
@@ -369,6 +375,8 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState, 
         "training": {
             "seed": config.training.seed,
             "validation_fraction": config.data.validation_fraction,
+            "folds": config.data.folds,
+            "fold": config.data.fold,
             "best_step": state.best_step,
             "steps": state.step,
             "datasets": [d.model_dump() for d in config.data.datasets],
@@ -393,7 +401,11 @@ def finalize(out: Path, config: TrainConfig, splits: Splits, state: TrainState, 
     )
     test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
     # The CPU scoring precisions are measured on the CPU, whatever device trained the model.
-    costs = precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers)
+    costs = (
+        precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers)
+        if measure_costs
+        else {}
+    )
     metrics = {
         "validation": {"headline": numbers, "detail": val_metrics},
         "test": {"headline": headline(test_metrics), "detail": test_metrics},

@@ -1,0 +1,119 @@
+"""Cross-validation: grouped, stratified folds that never leak, and `stance cv` end to end on a tiny BERT."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from stance.cli import app
+from stance.config import TrainConfig
+from stance.crossval import fold_config, paired_delta, summarize
+from stance.data import assign_folds, split_corpora
+from stance.examples import Example
+
+runner = CliRunner()
+
+
+def _examples(n_groups: int, per_group: int = 1, seed: int = 0) -> list[Example]:
+    rng = random.Random(seed)
+    out = []
+    for g in range(n_groups):
+        label = float(rng.random() < 0.3)  # an unbalanced label, which stratification must spread evenly
+        out += [Example(text=f"sentence {g}.{k}", source="t", group=f"g{g}", framing=label) for k in range(per_group)]
+    return out
+
+
+def test_folds_keep_groups_together_and_spread_each_label():
+    examples = _examples(200, per_group=3)
+    fold_of = assign_folds(examples, 5, seed=13)
+    assert set(fold_of.values()) == set(range(5))
+    positives = [sum(1 for g, f in fold_of.items() if f == k and g in _positive_groups(examples)) for k in range(5)]
+    assert max(positives) - min(positives) <= 1  # dealt round-robin within the stratum
+    sizes = [list(fold_of.values()).count(k) for k in range(5)]
+    assert max(sizes) - min(sizes) <= 1
+    assert assign_folds(examples, 5, seed=13) == fold_of  # deterministic
+    assert assign_folds(examples, 5, seed=14) != fold_of
+
+
+def _positive_groups(examples):
+    return {ex.group for ex in examples if ex.framing >= 0.5}
+
+
+def _table_config(tmp_path, base=None, **training) -> TrainConfig:
+    rows = [{"text": ex.text + " is here", "label": int(ex.framing), "group": ex.group} for ex in _examples(40)]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    raw = {
+        "data": {
+            "root": str(tmp_path),
+            "validation_fraction": 0.25,
+            "datasets": [{"adapter": "table", "path": "mine.jsonl", "columns": {"framing": "label"}}],
+        },
+        "model": {"max_length": 24} | ({"base_model": str(base)} if base else {}),
+        "training": {"epochs": 1, "batch_size": 4, "checkpoint_every": 1000, "log_every": 1000} | training,
+    }
+    (tmp_path / "cv.yaml").write_text(yaml.safe_dump(raw))
+    return TrainConfig.model_validate(raw)
+
+
+def test_each_fold_holds_out_its_part_and_never_trains_or_selects_on_it(tmp_path):
+    config = _table_config(tmp_path)
+    everything = {ex.text for c in split_corpora(config) for ex in c.train + c.validation}
+    held_out = []
+    for fold in range(4):
+        (corpus,) = split_corpora(fold_config(config, 4, fold))
+        outer = {ex.text for ex in corpus.outer}
+        assert outer and not outer & {ex.text for ex in corpus.train + corpus.validation}
+        assert corpus.validation  # selection still has an inner split, carved from the training part
+        held_out.append(outer)
+    assert set().union(*held_out) == everything and sum(map(len, held_out)) == len(everything)
+
+
+def test_a_fold_outside_the_range_is_rejected(tmp_path):
+    config = _table_config(tmp_path)
+    with pytest.raises(ValueError, match="fold"):
+        fold_config(config, 3, 3)
+
+
+def test_summary_and_paired_delta():
+    results = [{"fold": i, "held_out": {"m": v}} for i, v in enumerate([0.5, 0.7, 0.6])]
+    summary = {"finished_folds": [0, 1, 2], "metrics": summarize(results)}
+    assert summary["metrics"]["m"]["mean"] == pytest.approx(0.6)
+    assert summary["metrics"]["m"]["sd"] == pytest.approx(0.1)
+    better = {
+        "finished_folds": [0, 1],
+        "metrics": summarize([{"fold": 0, "held_out": {"m": 0.6}}, {"fold": 1, "held_out": {"m": 0.7}}]),
+    }
+    mean, sd = paired_delta(better, summary, "m")
+    assert mean == pytest.approx(0.05) and sd == pytest.approx(0.0707, abs=1e-3)
+
+
+def test_cv_command_runs_resumes_and_refuses_to_mix_recipes(tmp_path, tiny_base):
+    _table_config(tmp_path, tiny_base)
+    out = tmp_path / "cv"
+    args = ["cv", str(tmp_path / "cv.yaml"), "-o", str(out), "--folds", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "cv.json").read_text())
+    assert summary["finished_folds"] == [0, 1]
+    metric = summary["metrics"]["table/framing_macro_f1"]
+    assert len(metric["folds"]) == 2 and 0.0 <= metric["mean"] <= 1.0
+    assert "table/framing_macro_f1" in result.output and "±" in result.output
+    # Every choice was made inside the fold: the fold's model records the fold it held out.
+    config = json.loads((out / "fold-0" / "model" / "config.json").read_text())
+    assert config["training"]["folds"] == 2 and config["training"]["fold"] == 0
+    # A second call finds both folds finished and trains nothing.
+    before = (out / "fold-0" / "outer.json").read_text()
+    again = runner.invoke(app, args + ["--baseline", str(out / "cv.json")])
+    assert again.exit_code == 0, again.output
+    assert (out / "fold-0" / "outer.json").read_text() == before
+    assert "Δ +0.0000" in again.output
+    # Another recipe into the same folder would mix two recipes' folds.
+    (out / "fold-1" / "outer.json").unlink()
+    mixed = runner.invoke(app, args + ["training.learning_rate=0.001"])
+    assert mixed.exit_code == 2
+    assert "another config" in mixed.output
