@@ -79,6 +79,11 @@ def train(
     typer.echo(f"model written to {final}")
 
 
+def _cv_command(config: Path, overrides: list[str] | None, folds: int, max_steps: int | None) -> str:
+    steps = f" --max-steps {max_steps}" if max_steps else ""
+    return " ".join(["stance cv", str(config), *(overrides or []), f"--folds {folds}{steps}"])
+
+
 @app.command()
 def cv(
     config: Path = typer.Argument(
@@ -98,6 +103,9 @@ def cv(
     baseline: Path | None = typer.Option(
         None, "--baseline", metavar="CV_JSON", help="Another recipe's cv.json: print paired deltas per metric."
     ),
+    model_card: Path | None = typer.Option(
+        None, "--model-card", metavar="MODEL_DIR", help="Add the figures to this model's card (trained with CONFIG)."
+    ),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
 ) -> None:
     """Cross-validate a recipe: grouped, stratified k-fold; every choice made inside each fold's training part.
@@ -106,7 +114,7 @@ def cv(
     import json
 
     from .config import load_config
-    from .crossval import cross_validate, render
+    from .crossval import attach_to_model, cross_validate, render
     from .devices import check_device
 
     try:
@@ -124,6 +132,8 @@ def cv(
             device,
             on_fold=lambda r: typer.echo(f"fold {r['fold']} done in {r['seconds']:.0f} s", err=True),
         )
+        if model_card is not None:
+            attach_to_model(model_card, summary, _cv_command(config, overrides, folds, max_steps))
     except (StanceError, ValueError, OSError) as exc:
         fail(exc)
     typer.echo(render(summary, base))

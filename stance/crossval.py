@@ -139,6 +139,39 @@ def cross_validate(
     return summary
 
 
+def attach_to_model(model_dir: Path, summary: dict, command: str) -> None:
+    """Put a recipe's cross-validated figures into a model trained with that recipe: metrics.json's
+    `cross_validation` and the model card's section. Refuses a model trained on other datasets."""
+    from .model_card import CV_HEADING, cv_section
+
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    trained_on = [(d["adapter"], d["path"], d.get("split")) for d in config.get("training", {}).get("datasets", [])]
+    recipe_on = [(d["adapter"], d["path"], d["split"]) for d in summary["recipe"]["data"]["datasets"]]
+    if trained_on != recipe_on:
+        raise ConfigError(
+            f"expected {model_dir} to be trained on the cross-validated recipe's datasets {recipe_on}, "
+            f"found {trained_on}; attach the figures of the recipe the model was trained with"
+        )
+    summary = summary | {"command": command}
+    metrics_path = model_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    metrics["cross_validation"] = summary
+    metrics_path.write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
+    card_path = model_dir / "README.md"
+    card = _without_section(card_path.read_text(encoding="utf-8"), CV_HEADING)
+    anchor = card.find("\n## Size and precision")  # the section sits after the validation figures
+    section = cv_section(summary)
+    card_path.write_text(card[:anchor] + section + card[anchor:] if anchor >= 0 else card + section, encoding="utf-8")
+
+
+def _without_section(card: str, heading: str) -> str:
+    start = card.find("\n" + heading)
+    if start < 0:
+        return card
+    end = card.find("\n## ", start + len(heading) + 1)
+    return card[:start] + (card[end:] if end >= 0 else "\n")
+
+
 def paired_delta(summary: dict, baseline: dict, key: str) -> tuple[float, float] | None:
     """Mean and sd over folds of (this recipe - baseline) on metric `key`, over the folds both finished:
     the folds are the same sentences, so the paired difference is far less noisy than two means."""

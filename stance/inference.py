@@ -132,8 +132,12 @@ def decode_spans(
     text: str | None = None,
     tags: Sequence[str] = LOADED_TAGS,
     content_words_only: bool = True,
+    extend: float | None = None,
 ) -> list[DecodedSpan]:
     """BIO decoding of thresholded word tags (`tags`, "O" first); an I- without a matching B- opens a span.
+
+    With `extend` (below `threshold`), a span grows over neighbouring words whose P(not O) >= extend
+    (hysteresis), so a phrase the tagger is sure of in one word comes out whole ("deceptive move").
 
     A span's score is the mean, over its words, of the probability that the word
     belongs to the span's category (B or I). Given the sentence `text`, punctuation-only
@@ -171,8 +175,10 @@ def decode_spans(
             score = sum(word_tag_probs[w][b] + word_tag_probs[w][i] for w in scored) / len(scored)
             spans.append(DecodedSpan(word_spans[current[0]][0], word_spans[current[-1]][1], category, score))
 
-    for w, probs in enumerate(word_tag_probs):
-        tag = word_tag(probs, threshold, tags)
+    word_tags = [word_tag(probs, threshold, tags) for probs in word_tag_probs]
+    if extend is not None and extend < threshold:
+        _extend_tags(word_tags, word_tag_probs, extend)
+    for w, tag in enumerate(word_tags):
         if tag == "O" and current and text is not None and _joined(text, word_spans[w - 1], word_spans[w]):
             tag = f"I-{category}"  # the rest of a hyphenated compound: "anti-terror", "so-called"
         if tag == "O":
@@ -189,6 +195,18 @@ def decode_spans(
     if text is None:
         return spans
     return _whole_words(spans, word_spans, word_tag_probs, text, tag_to_id, content_words_only)
+
+
+def _extend_tags(word_tags: list[str], word_tag_probs: Sequence[Sequence[float]], extend: float) -> None:
+    """Tag, in place, the O words next to a tagged word whose P(not O) >= `extend`, with that word's
+    category: to the right as I-, to the left as a new B- (the old B- becomes I-)."""
+    for w in range(1, len(word_tags)):  # rightwards: each extension can extend again
+        if word_tags[w] == "O" and word_tags[w - 1] != "O" and 1.0 - word_tag_probs[w][O_ID] >= extend:
+            word_tags[w] = "I-" + word_tags[w - 1].split("-", 1)[1]
+    for w in range(len(word_tags) - 2, -1, -1):  # leftwards
+        if word_tags[w] == "O" and word_tags[w + 1] != "O" and 1.0 - word_tag_probs[w][O_ID] >= extend:
+            category = word_tags[w + 1].split("-", 1)[1]
+            word_tags[w], word_tags[w + 1] = "B-" + category, "I-" + category
 
 
 # Words that carry no slant on their own: a term made only of these ("a", "this", "of the") is noise.

@@ -112,6 +112,18 @@ def test_cv_command_runs_resumes_and_refuses_to_mix_recipes(tmp_path, tiny_base)
     assert again.exit_code == 0, again.output
     assert (out / "fold-0" / "outer.json").read_text() == before
     assert "Δ +0.0000" in again.output
+    # The figures go into the card of a model trained with the recipe, once however often it is asked.
+    import shutil
+
+    shipped = tmp_path / "shipped"
+    shutil.copytree(out / "fold-0" / "model", shipped)
+    for _ in range(2):
+        attached = runner.invoke(app, args + ["--model-card", str(shipped)])
+        assert attached.exit_code == 0, attached.output
+    card = (shipped / "README.md").read_text()
+    assert card.count("## Cross-validated figures") == 1 and "table/framing_macro_f1 | " in card
+    assert card.index("## Cross-validated figures") < card.index("## Size and precision")
+    assert json.loads((shipped / "metrics.json").read_text())["cross_validation"]["folds"] == 2
     # Another recipe into the same folder would mix two recipes' folds.
     (out / "fold-1" / "outer.json").unlink()
     mixed = runner.invoke(app, args + ["training.learning_rate=0.001"])

@@ -6,6 +6,7 @@ import pytest
 from conftest import DEFAULT_MODEL
 
 from stance.documents import Document
+from stance.targets import Target
 
 pytestmark = [
     pytest.mark.slow,
@@ -70,3 +71,26 @@ def test_default_model_has_the_voice_head_and_reads_issue_10s_sentences(scorer):
         assert (reported, voice["source"]) == (label != "editorial", source), (text, voice)
         if source is not None:
             assert text[voice["source_start"] : voice["source_end"]] == source
+
+
+SEED_ASSASSINATED = (
+    "On January 3, 2020, the US assassinated Iran's anti-terror commander General Qassem Soleimani and his "
+    "Iraqi trenchmate Abu Mahdi al-Muhandis."
+)
+SEED_OCCUPIED = "The United States has occupied Iraq and will not leave easily and without strong resistance."
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11, open: the shipped model misses these loaded verbs and reads 'occupied' as favourable; "
+    "strict, so this fails once a retrained model gets them right and the marker must go",
+)
+def test_default_model_reads_the_seed_samples_loaded_verbs_and_stance(scorer):
+    docs = [Document("a", "a.txt", SEED_ASSASSINATED), Document("o", "o.txt", SEED_OCCUPIED)]
+    united_states = Target("United States", ("US",))
+    records = [r for r in scorer.score(docs, [united_states]) if r["record"] == "sentence"]
+    terms = {r["doc_id"]: " ".join(t["text"].lower() for t in r["loaded_terms"]) for r in records}
+    assert "assassinated" in terms["a"] and "occupied" in terms["o"], terms
+    (occupied,) = [r for r in records if r["doc_id"] == "o"]
+    stance = {s["target"]: s["label"] for s in occupied["stance"]}
+    assert stance.get("United States") == "against", occupied["stance"]

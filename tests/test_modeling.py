@@ -215,6 +215,20 @@ def test_widened_span_merges_with_the_previous_one():
     assert [text[s.start : s.end] for s in spans] == ["anti-terror"]
 
 
+def test_whole_phrase_decoding_extends_a_sure_word_over_likely_neighbours():
+    text = "a deceptive move by them"
+    words = [(0, 1), (2, 11), (12, 16), (17, 19), (20, 24)]
+    sure, likely, unlikely = [0.1, 0.9, 0, 0, 0], [0.6, 0.1, 0.3, 0, 0], [0.9, 0.05, 0.05, 0, 0]
+    probs = [unlikely, sure, likely, unlikely, unlikely]
+    assert [text[s.start : s.end] for s in decode_spans(words, probs, 0.5, text)] == ["deceptive"]
+    spans = decode_spans(words, probs, 0.5, text, extend=0.3)
+    assert [(text[s.start : s.end], s.category) for s in spans] == [("deceptive move", "loaded_language")]
+    # Leftwards too, and a likely word with no sure neighbour stays untagged.
+    probs = [unlikely, likely, sure, unlikely, likely]
+    spans = decode_spans(words, probs, 0.5, text, extend=0.3)
+    assert [text[s.start : s.end] for s in spans] == ["deceptive move"]
+
+
 def test_decoded_spans_are_ordered_disjoint_and_in_bounds():
     from hypothesis import given, settings
     from hypothesis import strategies as st
