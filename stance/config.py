@@ -85,6 +85,8 @@ class ModelConfig(Section):
     # shipped model under 30 MB: only encoder layers and heads are stored.
     freeze_embeddings: bool = True
     save_dtype: Literal["float32", "float16", "bfloat16"] = "float16"
+    # Mark target mentions in the input (token type 1 on their tokens) for every head to see.
+    mark_mentions: bool = False
 
 
 class TrainingConfig(Section):

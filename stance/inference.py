@@ -80,12 +80,13 @@ def predict(
     results: list[SentencePrediction | None] = [None] * len(encoded)
     for idx in length_batches([len(e) for e in encoded], batch_size, max_tokens):
         batch = [encoded[i] for i in idx]
-        tensors = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+        tensors = {k: v.to(device) for k, v in collate(batch, pad_id, mark_mentions=model.mark_mentions).items()}
         out = model(
             input_ids=tensors["input_ids"],
             attention_mask=tensors["attention_mask"],
             mention_weights=tensors["mention_weights"].to(mention_dtype),
             mention_batch=tensors["mention_batch"],
+            token_type_ids=tensors.get("token_type_ids"),
         )
         # Each head copies its whole batch to the host at once: per-sentence tensor ops cost more than the model.
         per_head = {h.name: h.outputs(out.get(h.name), batch, model) for h in model.head_specs}

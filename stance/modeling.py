@@ -92,9 +92,14 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 class StanceModel(nn.Module):
     """An encoder and its heads (heads.py), each computed from the shared hidden states."""
 
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1, heads: Sequence[Head] | None = None) -> None:
+    def __init__(
+        self, encoder: nn.Module, dropout: float = 0.1, heads: Sequence[Head] | None = None, mark_mentions: bool = False
+    ) -> None:
         super().__init__()
         self.encoder = encoder
+        # Target mentions marked in the input (token type 1), so the whole encoder knows whom a
+        # sentence is about ("the US occupied Iraq": an act *by* the mention).
+        self.mark_mentions = mark_mentions
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.head_specs = list(HEADS.values()) if heads is None else list(heads)
@@ -111,10 +116,14 @@ class StanceModel(nn.Module):
         mention_weights: torch.Tensor | None = None,
         mention_batch: torch.Tensor | None = None,
         labels: dict[str, dict[str, torch.Tensor]] | None = None,
+        token_type_ids: torch.Tensor | None = None,
     ) -> dict[str, Any]:
         """Each head's logits by name (a mention head only when the batch has mentions), and under
         "losses" the loss of every head that `labels` (from features.collate) label."""
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, L, H)
+        marks = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, **marks
+        ).last_hidden_state  # (B, L, H)
         hidden = self.dropout(hidden)
         sentence = mean_pool(hidden, attention_mask)  # (B, H)
         mentions = {"weights": mention_weights, "batch": mention_batch}
@@ -191,6 +200,7 @@ def save_model(
         "encoder_config": model.encoder.config.to_dict(),
         "heads": {head.name: head.spec() for head in model.head_specs},
         "max_length": max_length,
+        "mark_mentions": model.mark_mentions,
         "weights": {
             "dtype": save_dtype,
             "embeddings_from_base": freeze_embeddings,
@@ -254,7 +264,9 @@ def load_model(model_dir: str | Path, fast: bool = False) -> tuple[StanceModel, 
 
         fast_parts = load_fast(model_dir, config)
     encoder = fast_parts[0] if fast_parts else encoder_from_config(config["encoder_config"])
-    model = StanceModel(encoder, heads=heads_named(config.get("heads", {})))
+    model = StanceModel(
+        encoder, heads=heads_named(config.get("heads", {})), mark_mentions=config.get("mark_mentions", False)
+    )
     if config["weights"].get("embeddings_from_base"):
         _load_base_embeddings(encoder, config, model_dir, from_file=fast_parts is not None)
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(model_dir / WEIGHTS_NAME)).items()}

@@ -202,7 +202,8 @@ def train_while_improving(
         for b in range(state.batch_in_epoch, len(batches)):
             set_seed(t.seed + state.step)  # dropout masks are reproducible after resume
             model.train()
-            batch = to_device(collate([encoded[i] for i in batches[b]], pad_id, model_of(model).head_specs), device)
+            rows = [encoded[i] for i in batches[b]]
+            batch = to_device(collate(rows, pad_id, model_of(model).head_specs, model_of(model).mark_mentions), device)
             with training_autocast(device):
                 losses = model(**batch)["losses"]
                 loss = sum(t.loss_weights.get(k, 1.0) * v for k, v in losses.items()) + model_of(model).zero_touch()
@@ -279,7 +280,7 @@ def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
     if config.model.freeze_embeddings:
         for p in encoder.embeddings.parameters():
             p.requires_grad = False
-    return StanceModel(encoder, dropout=config.model.dropout, heads=heads)
+    return StanceModel(encoder, dropout=config.model.dropout, heads=heads, mark_mentions=config.model.mark_mentions)
 
 
 def train(

@@ -291,3 +291,22 @@ def test_function_word_terms_are_never_returned():
     assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == []
     spans, probs = _tags(text, words, {2, 3})
     assert [text[s.start : s.end] for s in decode_spans(spans, probs, 0.5, text)] == ["a disgrace"]
+
+
+def test_marked_mentions_reach_the_encoder_and_survive_save_load_and_the_fast_path(parts, tmp_path, tiny_base):
+    model, tokenizer, encoded = parts
+    batch = collate(encoded, tokenizer.pad_token_id, mark_mentions=True)
+    types = batch["token_type_ids"]
+    assert types.shape == batch["input_ids"].shape
+    assert types.sum() == sum(len(t) for e in encoded for t in e.mentions)  # 1 exactly on mention tokens
+    marked = StanceModel(model.encoder, dropout=0.0, heads=model.head_specs, mark_mentions=True)
+    marked.heads.load_state_dict(model.heads.state_dict())
+    plain_probs = [p.mention_probs for p in predict(model, encoded, tokenizer.pad_token_id)]
+    marked_probs = [p.mention_probs for p in predict(marked, encoded, tokenizer.pad_token_id)]
+    assert plain_probs != marked_probs  # the marks change what the encoder reads
+    save_model(marked, tokenizer, tmp_path / "m", str(tiny_base), 64, freeze_embeddings=True)
+    for fast in (False, True):
+        loaded, _, _ = load_model(tmp_path / "m", fast=fast)
+        assert loaded.mark_mentions
+        again = [p.mention_probs for p in predict(loaded, encoded, tokenizer.pad_token_id)]
+        assert torch.allclose(torch.tensor(again[0]), torch.tensor(marked_probs[0]), atol=1e-5)
