@@ -202,6 +202,32 @@ def load_checkthat(path: Path, **_: object) -> list[Example]:
     return examples
 
 
+WIKI_NPOV_LABELS = {
+    "statements_biased.txt": 1.0,
+    "statements_neutral_featured.txt": 0.0,
+    "statements_neutral_cw-hard.txt": 0.0,
+    "statements_neutral_type_balanced.txt": 0.0,
+}
+
+
+def load_wiki_npov(path: Path, **_: object) -> list[Example]:
+    """Wikipedia NPOV statements (Hube & Fetahu 2019): one statement per line, the file name is the
+    label. Statements from edits that fixed a point-of-view violation read as editorial framing."""
+    path = Path(path)
+    files = [path / name for name in WIKI_NPOV_LABELS] if path.is_dir() else [path]
+    examples = []
+    for file in files:
+        if file.name not in WIKI_NPOV_LABELS:
+            raise DataError(f"expected one of the Wiki NPOV files {sorted(WIKI_NPOV_LABELS)}, found {file.name!r}")
+        with _require(file, "a Wiki NPOV statements file").open(encoding="utf-8") as fh:
+            for line in fh:
+                text = line.strip()
+                if text:
+                    framing = WIKI_NPOV_LABELS[file.name]
+                    examples.append(Example(text=text, source="wiki_npov", group=normalize_text(text), framing=framing))
+    return examples
+
+
 @dataclass
 class Attribution:
     """One PolNeAR attribution relation: character spans (a part may be missing or discontinuous)."""
@@ -288,4 +314,5 @@ ADAPTERS: dict[str, Callable[..., list[Example]]] = {
     "newsmtsc": load_newsmtsc,
     "checkthat": load_checkthat,
     "polnear": load_polnear,
+    "wiki_npov": load_wiki_npov,
 }

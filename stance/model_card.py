@@ -13,6 +13,7 @@ LICENCES = {
     "newsmtsc": "NewsMTSC (Hamborg & Donnay 2021), MIT-style notice",
     "checkthat": "CheckThat! 2023 subjectivity, CC BY-NC-SA 4.0",
     "polnear": "PolNeAR (Newell, Margolin & Ruths 2018), no licence stated, research use",
+    "wiki_npov": "Wiki NPOV statements (Hube & Fetahu 2019), no licence stated; Wikipedia text, CC BY-SA",
 }
 
 # Issue 11's minimums for cross-validated means (held-out folds).

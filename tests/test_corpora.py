@@ -7,7 +7,7 @@ from conftest import FIXTURES, SHARED_DATA, needs_shared_data
 
 from stance.alignment import align_words
 from stance.config import TrainConfig
-from stance.corpora import load_babe, load_checkthat, load_mbic, load_newsmtsc, load_ptc
+from stance.corpora import load_babe, load_checkthat, load_mbic, load_newsmtsc, load_ptc, load_wiki_npov
 from stance.data import load_splits
 from stance.errors import DataError
 from stance.examples import Example, deduplicate, normalize_text, split_examples
@@ -81,6 +81,19 @@ def test_newsmtsc_bad_line_is_a_clear_error(tmp_path):
 def test_checkthat_subjectivity_as_framing():
     examples = load_checkthat(FIXTURES / "checkthat")
     assert [e.framing for e in examples] == [1.0, 0.0]
+
+
+def test_wiki_npov_statements_take_their_file_names_label(tmp_path):
+    examples = load_wiki_npov(FIXTURES / "wiki_npov")
+    assert [(e.text.split()[0], e.framing) for e in examples] == [
+        ("The", 1.0),
+        ("The", 0.0),
+        ("The", 0.0),
+        ("The", 0.0),
+    ]
+    assert all(e.source == "wiki_npov" for e in examples)
+    with pytest.raises(DataError, match="statements_biased.txt"):
+        load_wiki_npov(tmp_path / "other.txt")
 
 
 def test_split_is_deterministic_and_grouped():
