@@ -37,7 +37,13 @@ def resolve_path(root: Path, path: str) -> Path:
 
 
 def load_dataset_examples(spec: DatasetConfig, root: Path) -> list[Example]:
-    path = resolve_path(root, spec.path)
+    return restrict_heads(read_dataset(spec, root), spec.heads)
+
+
+def read_dataset(spec: DatasetConfig, root: Path, fold: int | None = None) -> list[Example]:
+    """Every label the corpus has. A `{fold}` in the path is the cross-validation fold being trained
+    (`all` outside cross-validation): a per-fold file such as a teacher's soft labels."""
+    path = resolve_path(root, spec.path.replace("{fold}", "all" if fold is None else str(fold)))
     if spec.adapter in TABLE_ADAPTERS:
         examples = load_table(path, columns=spec.columns, framing_positive=spec.framing_positive)
     elif spec.adapter in ADAPTERS:
@@ -47,8 +53,13 @@ def load_dataset_examples(spec: DatasetConfig, root: Path) -> list[Example]:
             f"expected a dataset adapter from {sorted(ADAPTERS) + list(TABLE_ADAPTERS)}, found {spec.adapter!r}; "
             "use `table` with a column mapping for your own files"
         )
-    if spec.heads:
-        dropped = [head for name, head in HEADS.items() if name not in spec.heads]
+    return examples
+
+
+def restrict_heads(examples: list[Example], heads: list[str]) -> list[Example]:
+    """Drop the labels of every head not in `heads` (empty: keep all)."""
+    if heads:
+        dropped = [head for name, head in HEADS.items() if name not in heads]
         for ex in examples:
             for head in dropped:
                 head.unlabel(ex)
@@ -122,16 +133,21 @@ def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
     if not specs:
         raise DataError("expected at least one entry under data.datasets, found none")
     seed = config.training.seed
+    fold = config.data.fold if config.data.folds else None
     per_corpus = deduplicate(
-        _sample_groups(load_dataset_examples(spec, root), spec.group_fraction, seed) for spec in specs
+        _sample_groups(read_dataset(spec, root, fold), spec.group_fraction, seed) for spec in specs
     )
     out = []
     for spec, examples in zip(specs, per_corpus):
         outer: list[Example] = []
         if spec.split == "auto" and config.data.folds:
+            # Folds are dealt before `heads` drops labels, so recipes that use fewer of a corpus's
+            # labels (a framing-only teacher) hold out exactly the same groups.
             fold_of = assign_folds(examples, config.data.folds, seed)
             outer = [ex for ex in examples if fold_of[ex.group] == config.data.fold]
             examples = [ex for ex in examples if fold_of[ex.group] != config.data.fold]
+        restrict_heads(examples, spec.heads)
+        restrict_heads(outer, spec.heads)
         if spec.split == "auto":
             train, val = split_examples(examples, spec.validation_fraction or config.data.validation_fraction, seed)
         else:

@@ -73,6 +73,20 @@ def test_each_fold_holds_out_its_part_and_never_trains_or_selects_on_it(tmp_path
     assert set().union(*held_out) == everything and sum(map(len, held_out)) == len(everything)
 
 
+def test_a_recipe_using_fewer_labels_holds_out_the_same_groups(tmp_path):
+    """A framing-only teacher and a multi-task student must share folds, or the teacher has seen
+    the student's held-out sentences."""
+    config = _table_config(tmp_path)
+    raw = config.model_dump()
+    raw["data"]["datasets"][0]["heads"] = ["stance"]  # drops the framing labels the strata are made of
+    fewer = TrainConfig.model_validate(raw)
+    for fold in range(4):
+        (a,) = split_corpora(fold_config(config, 4, fold))
+        (b,) = split_corpora(fold_config(fewer, 4, fold))
+        assert [ex.text for ex in a.outer] == [ex.text for ex in b.outer]
+        assert all(ex.framing is None for ex in b.outer + b.train)
+
+
 def test_a_fold_outside_the_range_is_rejected(tmp_path):
     config = _table_config(tmp_path)
     with pytest.raises(ValueError, match="fold"):
@@ -129,3 +143,32 @@ def test_cv_command_runs_resumes_and_refuses_to_mix_recipes(tmp_path, tiny_base)
     mixed = runner.invoke(app, args + ["training.learning_rate=0.001"])
     assert mixed.exit_code == 2
     assert "another config" in mixed.output
+
+
+def test_fold_teachers_label_the_transfer_set_for_the_students_matching_fold(tmp_path, tiny_base):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _table_config(tmp_path, tiny_base)
+    teacher = tmp_path / "teacher"
+    result = runner.invoke(app, ["cv", str(tmp_path / "cv.yaml"), "-o", str(teacher), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    script = Path(__file__).parents[1] / "scripts" / "distill.py"
+    distill = [sys.executable, str(script), str(teacher), "-o", str(tmp_path / "distill")]
+    subprocess.run(distill + ["--transfer", "table:mine.jsonl", "--data-root", str(tmp_path)], check=True)
+    tables = [[json.loads(line) for line in (tmp_path / "distill" / f"fold-{i}.jsonl").open()] for i in range(2)]
+    assert len(tables[0]) == len(tables[1]) == 40
+    assert all(0.0 < row["framing"] < 1.0 for row in tables[0])
+    assert [r["framing"] for r in tables[0]] != [r["framing"] for r in tables[1]]  # two different teachers
+    # The student's recipe reads fold i's table in fold i.
+    raw = _table_config(tmp_path, tiny_base).model_dump()
+    raw["data"]["datasets"].append(
+        {"adapter": "table", "path": str(tmp_path / "distill" / "fold-{fold}.jsonl"), "split": "train"}
+    )
+    raw["data"]["datasets"][0]["path"] = "other.jsonl"  # so the teacher's sentences are not de-duplicated away
+    (tmp_path / "other.jsonl").write_text(json.dumps({"text": "An unrelated sentence.", "label": 1}) + "\n")
+    student = TrainConfig.model_validate(raw)
+    for fold in range(2):
+        soft = split_corpora(fold_config(student, 2, fold))[1].train
+        assert [ex.framing for ex in soft] == [row["framing"] for row in tables[fold]]
