@@ -88,15 +88,18 @@ def run_fold(config: TrainConfig, out: Path, device: str = "auto") -> dict:
 
 
 def summarize(results: list[dict]) -> dict[str, dict]:
-    """Per metric: mean and sample standard deviation over folds, and the fold values in fold order."""
+    """Per metric: mean and sample standard deviation over folds, the fold values in fold order and
+    the folds they belong to."""
     keys = sorted({k for r in results for k in r["held_out"]})
     out = {}
     for key in keys:
-        values = [r["held_out"][key] for r in results if key in r["held_out"]]
+        scored = [r for r in results if key in r["held_out"]]
+        values = [r["held_out"][key] for r in scored]
         out[key] = {
             "mean": statistics.fmean(values),
             "sd": statistics.stdev(values) if len(values) > 1 else 0.0,
             "folds": values,
+            "fold_ids": [r["fold"] for r in scored],
         }
     return out
 
@@ -175,8 +178,12 @@ def _without_section(card: str, heading: str) -> str:
 def paired_delta(summary: dict, baseline: dict, key: str) -> tuple[float, float] | None:
     """Mean and sd over folds of (this recipe - baseline) on metric `key`, over the folds both finished:
     the folds are the same sentences, so the paired difference is far less noisy than two means."""
-    ours = dict(zip(summary["finished_folds"], summary["metrics"].get(key, {}).get("folds", [])))
-    theirs = dict(zip(baseline["finished_folds"], baseline["metrics"].get(key, {}).get("folds", [])))
+
+    def by_fold(s: dict) -> dict[int, float]:
+        m = s["metrics"].get(key, {})
+        return dict(zip(m.get("fold_ids", s["finished_folds"]), m.get("folds", [])))
+
+    ours, theirs = by_fold(summary), by_fold(baseline)
     diffs = [ours[f] - theirs[f] for f in ours if f in theirs]
     if not diffs:
         return None
