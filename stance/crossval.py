@@ -72,7 +72,7 @@ def run_fold(config: TrainConfig, out: Path, device: str = "auto") -> dict:
         return json.loads(done.read_text(encoding="utf-8"))
     _check_same_recipe(out, config)
     started = time.time()
-    model_dir = train(config, out, resume=True, device=device, measure_costs=False)
+    model_dir = train(config, out, resume=True, device=device, report=False)
     result = {
         "fold": config.data.fold,
         "folds": config.data.folds,

@@ -284,12 +284,12 @@ def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
 
 
 def train(
-    config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto", measure_costs: bool = True
+    config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto", report: bool = True
 ) -> Path:
     """Train on `device` (auto: a GPU when there is one); under torchrun each process takes its own GPU,
     and the process group's backend matches the device (NCCL for GPUs, gloo for CPUs). Without
-    `measure_costs` the final model's int8 / bf16 accuracy costs are not measured (cross-validation
-    folds skip them)."""
+    `report`, the final model is calibrated and validated only: its export and int8 / bf16 costs and
+    its test-file figures are not measured (cross-validation folds score their held-out part themselves)."""
     out = Path(out_dir)
     device = resolve_device(device, distributed.local_rank())
     distributed.init(distributed_backend(device))
@@ -358,19 +358,24 @@ def train(
                 "world_size": distributed.world_size(),
             }
         )
-        return finalize(out, config, splits, state, device, measure_costs)
+        return finalize(out, config, splits, state, device, report)
     finally:
         distributed.shutdown()
 
 
 def finalize(
-    out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu", measure_costs: bool = True
+    out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu", report: bool = True
 ) -> Path:
-    """Calibrate the best model, export it in the shipping dtype, and measure what the export cost."""
+    """Calibrate the best model, export it in the shipping dtype, and (with `report`) measure what the
+    export and the CPU precisions cost and score the test files."""
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
     model.to(device)
     calibrate(model, tokenizer, splits.validation, config.model.max_length)
-    _, numbers_fp32, _ = validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)
+    numbers_fp32 = (
+        validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)[1]
+        if report
+        else {}
+    )
     final = out / DIR_MODEL
     extra = {
         "training": {
@@ -400,11 +405,13 @@ def finalize(
     _, numbers, val_metrics = validate(
         exported, tokenizer, splits.validation, config.model.max_length, tune_threshold=False
     )
-    test_metrics = evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test else {}
+    test_metrics = (
+        evaluate_by_source(exported, tokenizer, splits.test, config.model.max_length) if splits.test and report else {}
+    )
     # The CPU scoring precisions are measured on the CPU, whatever device trained the model.
     costs = (
         precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers)
-        if measure_costs
+        if report
         else {}
     )
     metrics = {
