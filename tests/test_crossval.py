@@ -106,6 +106,18 @@ def test_summary_and_paired_delta():
     assert mean == pytest.approx(0.05) and sd == pytest.approx(0.0707, abs=1e-3)
 
 
+def _find_macro_f1(metrics: dict) -> float:
+    """The framing macro-F1 wherever `stance evaluate -o` put it."""
+    for key, value in metrics.items():
+        if key == "framing" and isinstance(value, dict) and "macro_f1" in value:
+            return value["macro_f1"]
+        if isinstance(value, dict):
+            found = _find_macro_f1(value)
+            if found is not None:
+                return found
+    return None
+
+
 def test_cv_command_runs_resumes_and_refuses_to_mix_recipes(tmp_path, tiny_base):
     _table_config(tmp_path, tiny_base)
     out = tmp_path / "cv"
@@ -120,6 +132,23 @@ def test_cv_command_runs_resumes_and_refuses_to_mix_recipes(tmp_path, tiny_base)
     # Every choice was made inside the fold: the fold's model records the fold it held out.
     config = json.loads((out / "fold-0" / "model" / "config.json").read_text())
     assert config["training"]["folds"] == 2 and config["training"]["fold"] == 0
+    # `evaluate FOLD_MODEL DATA@test` scores exactly that fold's held-out part.
+    scored = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(out / "fold-0" / "model"),
+            "table:mine.jsonl@test",
+            "--data-root",
+            str(tmp_path),
+            "-o",
+            str(tmp_path / "m.json"),
+        ],
+    )
+    assert scored.exit_code == 0, scored.output
+    held_out = json.loads((out / "fold-0" / "outer.json").read_text())["held_out"]
+    framing = json.loads((tmp_path / "m.json").read_text())
+    assert _find_macro_f1(framing) == pytest.approx(held_out["table/framing_macro_f1"])
     # A second call finds both folds finished and trains nothing.
     before = (out / "fold-0" / "outer.json").read_text()
     again = runner.invoke(app, args + ["--baseline", str(out / "cv.json")])
