@@ -334,25 +334,31 @@ class TokenTagHead(Head):
         gold_spans = [self.spans(e, g) for (e, _), g in zip(rows, one_hot)]
         pred_spans = [self.spans(e, o, threshold) for e, o in rows]
         gold_words = [[t != O_ID for t in e.labels[self.name]] for e, _ in rows]
-        pred_words = [[1.0 - w[O_ID] >= threshold for w in o] for _, o in rows]
+        # Predicted words are the words inside the decoded spans: what the records hold, after span
+        # edges are cleaned and function-word-only spans dropped.
+        pred_words = [_words_inside(e, spans) for (e, _), spans in zip(rows, pred_spans)]
         return {
             "n": len(rows),
             "threshold": threshold,
             "word": word_f1(gold_words, pred_words),
-            "word_by_category": {c: self._category_word_f1(rows, c, threshold) for c in self.categories},
+            "word_by_category": {c: self._category_word_f1(rows, pred_spans, c) for c in self.categories},
             "span": span_f1(gold_spans, pred_spans),
             "span_by_category": span_f1(gold_spans, pred_spans, match_category=True),
         }
 
-    def _category_word_f1(self, rows, category: str, threshold: float) -> dict:
-        """Word-level F1 of one category: gold tag B/I-category against the predicted tag."""
-        from .inference import word_tag
+    def _category_word_f1(self, rows, pred_spans, category: str) -> dict:
+        """Word-level F1 of one category: gold tag B/I-category against the words of decoded spans of it."""
         from .metrics import word_f1
 
         ids = {self.labels.index(f"B-{category}"), self.labels.index(f"I-{category}")}
         gold = [[t in ids for t in e.labels[self.name]] for e, _ in rows]
-        pred = [[word_tag(w, threshold, self.labels).endswith(f"-{category}") for w in o] for _, o in rows]
+        pred = [_words_inside(e, [s for s in spans if s[2] == category]) for (e, _), spans in zip(rows, pred_spans)]
         return word_f1(gold, pred)
+
+
+def _words_inside(enc, spans) -> list[bool]:
+    """Per word of `enc`: does it lie inside one of `spans` ((start, end, category) in sentence characters)?"""
+    return [any(s <= ws and we <= e for s, e, _ in spans) for ws, we in enc.word_spans]
 
 
 class LoadedTermsHead(TokenTagHead):
