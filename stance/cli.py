@@ -130,7 +130,7 @@ def cv(
             max_steps,
             fold,
             device,
-            on_fold=lambda r: typer.echo(f"fold {r['fold']} done in {r['seconds']:.0f} s", err=True),
+            on_fold=lambda r: typer.echo(f"fold {r['fold']} finished (trained in {r['seconds']:.0f} s)", err=True),
         )
         if model_card is not None:
             attach_to_model(model_card, summary, _cv_command(config, overrides, folds, max_steps))
