@@ -82,7 +82,7 @@ SEED_OCCUPIED = "The United States has occupied Iraq and will not leave easily a
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 11, open: the shipped model misses these loaded verbs and reads 'occupied' as favourable; "
+    reason="issue 11, open: the shipped model misses these loaded verbs (P 0.05, 0.01) and reads 'occupied' as neutral; "
     "strict, so this fails once a retrained model gets them right and the marker must go",
 )
 def test_default_model_reads_the_seed_samples_loaded_verbs_and_stance(scorer):
