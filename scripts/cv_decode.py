@@ -21,7 +21,7 @@ import yaml
 from stance.config import TrainConfig
 from stance.data import split_corpora
 from stance.evaluation import predict_by_source
-from stance.heads import HEADS
+from stance.heads import HEADS, words_inside
 from stance.inference import decode_spans
 from stance.labels import TAG_TO_ID
 from stance.metrics import span_f1, word_f1
@@ -52,12 +52,11 @@ def scores(encoded, outputs, threshold: float, ratio: float | None) -> dict[str,
         for e in encoded
     ]
     pred_spans = decode_all(encoded, outputs, threshold, ratio)
-    inside = lambda e, spans: [any(s <= ws and we <= t for s, t, _ in spans) for ws, we in e.word_spans]  # noqa: E731
     chars = lambda e, spans: [any(s <= c < t for s, t, _ in spans) for c in range(len(e.text))]  # noqa: E731
     gold_words = [[t != O_ID for t in e.labels[head.name]] for e in encoded]
     spans = span_f1(gold_spans, pred_spans)
     return {
-        "word_f1": word_f1(gold_words, [inside(e, p) for e, p in zip(encoded, pred_spans)])["f1"],
+        "word_f1": word_f1(gold_words, [words_inside(e, p) for e, p in zip(encoded, pred_spans)])["f1"],
         "span_f1_overlap": spans["overlap"]["f1"],
         "span_f1_exact": spans["exact"]["f1"],
         "char_f1": word_f1(

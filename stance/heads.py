@@ -336,7 +336,7 @@ class TokenTagHead(Head):
         gold_words = [[t != O_ID for t in e.labels[self.name]] for e, _ in rows]
         # Predicted words are the words inside the decoded spans: what the records hold, after span
         # edges are cleaned and function-word-only spans dropped.
-        pred_words = [_words_inside(e, spans) for (e, _), spans in zip(rows, pred_spans)]
+        pred_words = [words_inside(e, spans) for (e, _), spans in zip(rows, pred_spans)]
         return {
             "n": len(rows),
             "threshold": threshold,
@@ -352,11 +352,11 @@ class TokenTagHead(Head):
 
         ids = {self.labels.index(f"B-{category}"), self.labels.index(f"I-{category}")}
         gold = [[t in ids for t in e.labels[self.name]] for e, _ in rows]
-        pred = [_words_inside(e, [s for s in spans if s[2] == category]) for (e, _), spans in zip(rows, pred_spans)]
+        pred = [words_inside(e, [s for s in spans if s[2] == category]) for (e, _), spans in zip(rows, pred_spans)]
         return word_f1(gold, pred)
 
 
-def _words_inside(enc, spans) -> list[bool]:
+def words_inside(enc, spans) -> list[bool]:
     """Per word of `enc`: does it lie inside one of `spans` ((start, end, category) in sentence characters)?"""
     return [any(s <= ws and we <= e for s, e, _ in spans) for ws, we in enc.word_spans]
 
