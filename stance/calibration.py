@@ -10,6 +10,9 @@ import torch
 from torch.nn import functional as F
 
 
+TEMPERATURE_RANGE = (0.05, 20.0)  # a fit at either end means the validation data could not place it
+
+
 def fit_temperature(logits: Sequence[float], gold: Sequence[float], steps: int = 200) -> float:
     """Minimise the validation negative log-likelihood over a single temperature T > 0 (Guo et al. 2017)."""
     if len(logits) < 2:
@@ -26,7 +29,7 @@ def fit_temperature(logits: Sequence[float], gold: Sequence[float], steps: int =
         return loss
 
     opt.step(closure)
-    return float(log_t.detach().exp().clamp(0.05, 20.0))
+    return float(log_t.detach().exp().clamp(*TEMPERATURE_RANGE))
 
 
 THRESHOLD_GRID = [round(0.1 + 0.05 * i, 2) for i in range(13)]  # 0.10 .. 0.70

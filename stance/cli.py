@@ -57,26 +57,81 @@ def fail(exc: Exception | str, code: int = 2) -> None:
 
 @app.command()
 def train(
-    config: Path = typer.Argument(..., metavar="CONFIG", help="Training config YAML, e.g. configs/default.yaml."),
+    config: Path | None = typer.Argument(
+        None, metavar="[CONFIG]", help="Training config YAML, e.g. configs/default.yaml (with --resume: optional)."
+    ),
     overrides: list[str] | None = typer.Argument(
         None, metavar="[KEY=VALUE]...", help="Dotted overrides, e.g. training.epochs=2."
     ),
     output: Path = typer.Option(Path("runs/model"), "-o", "--output", metavar="DIR", help="Output directory."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from OUTPUT/checkpoint after a kill."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the run in OUTPUT after a stop, with the settings it was started with."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the run already in OUTPUT."),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP + " Mixed precision on a GPU."),
 ) -> None:
-    """Train a model from labelled corpora."""
-    from .config import load_config
+    """Train a model from labelled corpora (`stance init-config` writes a config for your own data)."""
+    from .config import TrainConfig, apply_overrides, load_config
     from .devices import check_device
+    from .training import saved_run_config
     from .training import train as run_training
 
     try:
         check_device(device)
-        cfg = load_config(config, overrides or [])
-        final = run_training(cfg, output, resume=resume, device=device)
+        if config is not None and "=" in str(config) and not config.exists():
+            overrides, config = [str(config), *(overrides or [])], None  # `--resume key=value`: no config given
+        if config is None:
+            if not resume:
+                raise ValueError("expected a training CONFIG (e.g. configs/default.yaml), found none")
+            # The interrupted run's own settings; an override that changes them is refused by train().
+            cfg = TrainConfig.model_validate(apply_overrides(saved_run_config(output), overrides or []))
+        else:
+            cfg = load_config(config, overrides or [])
+        final = run_training(cfg, output, resume=resume, device=device, force=force)
     except (StanceError, ValueError) as exc:
         fail(exc)
     typer.echo(f"model written to {final}")
+
+
+@app.command("init-config")
+def init_config(
+    output: Path = typer.Argument(..., metavar="OUT.yaml", help="The config file to write."),
+    data: Path = typer.Option(..., "--data", metavar="FILE", help="Your labelled file: doccano, Label Studio or a table."),
+    adapter: str | None = typer.Option(
+        None, "--adapter", metavar="ADAPTER", help="doccano, label-studio or table (default: guessed from the file)."
+    ),
+    framing_positive: list[str] | None = typer.Option(
+        None, "--framing-positive", metavar="LABEL", help="A sentence label meaning editorial (repeatable)."
+    ),
+    init_from: str | None = typer.Option(
+        None, "--init-from", metavar="default|MODEL_DIR", help="Continue from a trained stance model."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite OUT.yaml."),
+) -> None:
+    """Look at a labelled file and write a complete, commented training config for it."""
+    from .init_config import write_config
+
+    try:
+        if output.exists() and not force:
+            raise ValueError(f"expected a new config file, found {output} already there; pass --force to overwrite")
+        if init_from and init_from != "default":
+            from .modeling import read_model_config
+
+            read_model_config(init_from)
+        found, meanings = write_config(output, data, adapter, framing_positive, init_from)
+    except (StanceError, ValueError, OSError) as exc:
+        fail(exc)
+    typer.echo(found.report())
+    typer.echo("label meanings:")
+    for label, meaning in meanings.items():
+        typer.echo(f"  {label!r:24s} -> {meaning}")
+    questions = [k for k, v in meanings.items() if v == "???"]
+    if questions:
+        typer.secho(
+            f"answer {len(questions)} question(s) marked ??? in {output} before training: {', '.join(questions)}",
+            fg="yellow",
+        )
+    typer.echo(f"config written to {output}; next: stance train {output} -o runs/mine")
 
 
 def _cv_command(config: Path, overrides: list[str] | None, folds: int, max_steps: int | None) -> str:
@@ -178,10 +233,10 @@ def score(
         ..., metavar="PATH...", help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl .parquet."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="Write records here (.jsonl, .csv or .parquet) instead of stdout."
+        None, "-o", "--output", metavar="FILE", help="Write records here (.jsonl, .csv, .parquet, or .json: Label Studio tasks) instead of stdout."
     ),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", metavar="FORMAT", help="jsonl, csv or parquet (default: from the -o suffix)."
+        None, "--format", "-f", metavar="FORMAT", help="jsonl, csv, parquet or label-studio (tasks with the model's labels as pre-annotations, least certain first; default: from the -o suffix)."
     ),
     model: Path | None = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
     target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
@@ -441,6 +496,9 @@ def evaluate(
     columns: list[str] | None = typer.Option(
         None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."
     ),
+    labels: list[str] | None = typer.Option(
+        None, "--labels", metavar="NAME=MEANING,...", help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral."
+    ),
     data_root: Path = typer.Option(
         Path("../shared/data"),
         "--data-root",
@@ -465,7 +523,7 @@ def evaluate(
     from rich.console import Console
 
     from .devices import check_device
-    from .evaluation import evaluate_examples, headline, load_eval_examples, parse_data_spec
+    from .evaluation import evaluate_examples, headline, load_eval_examples, parse_data_spec, parse_label_map
     from .modeling import load_model
     from .render import render_metrics
     from .runtime import Runtime
@@ -474,6 +532,7 @@ def evaluate(
     try:
         check_device(device)
         mapping = parse_columns(columns or [])
+        label_map = parse_label_map(labels or [])
         for spec in data:
             parse_data_spec(spec)
         if output is not None and not output.parent.is_dir():
@@ -483,7 +542,7 @@ def evaluate(
         loaded = runtime.prepare(loaded)
         results = {}
         for spec in data:
-            examples = load_eval_examples(spec, data_root, split, config, columns=mapping)
+            examples = load_eval_examples(spec, data_root, split, config, columns=mapping, labels=label_map)
             with runtime.autocast():
                 results[spec] = evaluate_examples(
                     loaded, tokenizer, examples, int(config["max_length"]), device=runtime.device
@@ -507,6 +566,60 @@ def evaluate(
     if output:
         output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"metrics written to {output}")
+
+
+@app.command()
+def compare(
+    model_a: Path = typer.Argument(..., metavar="MODEL_A", help="The reference model, e.g. models/default."),
+    model_b: Path = typer.Argument(..., metavar="MODEL_B", help="The candidate, e.g. runs/mine/model."),
+    data: list[str] = typer.Argument(
+        ..., metavar="DATA...", help="ADAPTER:PATH\\[@SPLIT]; @train/@validation/@test are MODEL_A's splits."
+    ),
+    split: str = typer.Option("all", "--split", metavar="SPLIT", help="Split for DATA without @SPLIT."),
+    columns: list[str] | None = typer.Option(
+        None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."
+    ),
+    data_root: Path = typer.Option(
+        Path("../shared/data"), "--data-root", envvar="STANCE_DATA", metavar="DIR", help="Folder relative PATHs are in."
+    ),
+    labels: list[str] | None = typer.Option(
+        None, "--labels", metavar="NAME=MEANING,...", help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral."
+    ),
+    resamples: int = typer.Option(1000, "--resamples", metavar="N", help="Bootstrap resamples for the intervals."),
+    top: int = typer.Option(10, "--top", metavar="N", help="Sentences to show where the models disagree most."),
+    output: Path | None = typer.Option(None, "-o", "--output", metavar="FILE", help="Also write the report as JSON."),
+) -> None:
+    """Evaluate two models on the same data: per-head B - A with bootstrap 95% intervals, and where they disagree."""
+    import json
+
+    from .comparison import compare_models, render
+    from .evaluation import parse_data_spec, parse_label_map
+    from .tabular import parse_columns
+
+    try:
+        if resamples < 1:
+            raise ValueError(f"expected --resamples >= 1, found {resamples}")
+        for spec in data:
+            parse_data_spec(spec)
+        if output is not None and not output.parent.is_dir():
+            raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
+        report = compare_models(
+            model_a,
+            model_b,
+            data,
+            data_root,
+            split,
+            parse_columns(columns or []),
+            parse_label_map(labels or []),
+            resamples=resamples,
+            top=top,
+        )
+    except (StanceError, ValueError) as exc:
+        fail(exc)
+    typer.echo(render(report))
+    if output is not None:
+        output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        typer.echo(f"report written to {output}")
 
 
 def main() -> None:

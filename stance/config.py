@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT, FRAMING_POSITIVE
+from .defaults import DATA_ROOT_ENV, DEFAULT_BASE_MODEL, DEFAULT_DATA_ROOT, FRAMING_NEGATIVE, FRAMING_POSITIVE
 from .errors import ConfigError
 
 
@@ -36,8 +36,14 @@ class DatasetConfig(Section):
     path: str
     # Generic tables only: which column holds which field (see tabular.py).
     columns: dict[str, str] = Field(default_factory=dict)
-    # Generic tables only: label values that mean "editorial" for the framing column.
+    # Generic tables only: label values that mean "editorial" / "neutral" for the framing column;
+    # any other value is an error naming the row (map it under `labels:`).
     framing_positive: list[str] = Field(default_factory=lambda: list(FRAMING_POSITIVE))
+    framing_negative: list[str] = Field(default_factory=lambda: list(FRAMING_NEGATIVE))
+    # Your label names -> what they mean: editorial / neutral (sentence labels), loaded_language /
+    # name_calling (span labels) or ignore. doccano, label-studio and table datasets read it;
+    # `???` marks a question `stance init-config` could not answer (an error until you do).
+    labels: dict[str, str | None] = Field(default_factory=dict)
     # Keep this share of training sentences that carry no loaded-term span (PTC is mostly
     # such sentences); validation always keeps them all.
     negative_sentence_fraction: float = Field(1.0, ge=0.0, le=1.0)
@@ -48,6 +54,9 @@ class DatasetConfig(Section):
     validation_fraction: float | None = Field(None, gt=0.0, lt=1.0)
     # Use the raw annotator votes as a soft framing target where the corpus has them.
     soft_labels: bool = False
+    # Show each training sentence this many times per epoch (validation is never repeated): task
+    # balance for a small corpus that would otherwise be a tenth of every batch.
+    repeat: int = Field(1, ge=1)
     # Only use the listed heads from this corpus (empty: all that it labels).
     heads: list[str] = Field(default_factory=list)
 
@@ -69,6 +78,10 @@ class DataConfig(Section):
     # corpus is held out (never trained on or selected with), and validation is carved from the rest.
     folds: int = Field(0, ge=0)
     fold: int = Field(0, ge=0)
+    # With model.init_from: mix this many training sentences, drawn with the seed from the init model's
+    # own training corpora (as its config.json records them), into training, so the heads the new
+    # data does not label are reminded of their task instead of drifting with the encoder.
+    replay: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _fold_in_range(self) -> DataConfig:
@@ -87,24 +100,32 @@ class ModelConfig(Section):
     save_dtype: Literal["float32", "float16", "bfloat16"] = "float16"
     # Mark target mentions in the input (token type 1 on their tokens) for every head to see.
     mark_mentions: bool = False
+    # Continue from a trained stance model ("default" or a model directory) instead of the bare
+    # encoder: its encoder, tokenizer and heads are the start; heads the new data does not label
+    # keep their trained weights. base_model is then the init model's base.
+    init_from: str | None = None
 
 
 class TrainingConfig(Section):
+    # Defaults are configs/default.yaml's values (a test checks it), so a minimal config of your own
+    # trains the way the shipped model did unless you say otherwise.
     seed: int = 13
     epochs: int = Field(4, ge=1)
     max_steps: int = Field(0, ge=0)  # 0: no limit beyond epochs
     batch_size: int = Field(32, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
+    learning_rate: float = Field(8e-5, gt=0)
     head_learning_rate: float = Field(1e-3, gt=0)
     weight_decay: float = 0.01
     warmup_ratio: float = Field(0.06, ge=0, lt=1)
     grad_clip: float = 1.0
-    eval_every: int = Field(0, ge=0)  # steps; 0: once per epoch
-    patience: int = Field(3, ge=1)  # evaluations without improvement before stopping
+    eval_every: int = Field(200, ge=0)  # steps; 0: once per epoch
+    patience: int = Field(4, ge=1)  # evaluations without improvement before stopping
     checkpoint_every: int = Field(100, ge=1)
     log_every: int = Field(10, ge=1)  # steps between loss records in train_log.jsonl
     # Per head (a head not listed weighs 1.0).
-    loss_weights: dict[str, float] = Field(default_factory=lambda: {"framing": 1.0, "loaded_terms": 1.0, "stance": 1.0})
+    loss_weights: dict[str, float] = Field(
+        default_factory=lambda: {"framing": 1.0, "loaded_terms": 2.0, "stance": 1.0, "attribution": 1.0}
+    )
 
     @field_validator("loss_weights")
     @classmethod
@@ -165,3 +186,29 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> TrainCo
             f"invalid config {path}: {problems}. Fix the key or value; every allowed key is "
             "listed with a comment in configs/default.yaml"
         ) from None
+
+
+def _flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(node, dict):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            out |= _flat(value, f"{prefix}{key}.")
+        return out
+    if isinstance(node, list) and node and all(isinstance(v, dict) for v in node):
+        out = {}
+        for i, value in enumerate(node):
+            out |= _flat(value, f"{prefix}{i}.")
+        return out | {f"{prefix}len": len(node)}
+    return {prefix.rstrip("."): node}
+
+
+def config_differences(saved: dict, config: TrainConfig) -> list[str]:
+    """`key: saved -> now` for every setting in which `config` differs from a run's saved config.
+    The saved one is read with this version's defaults filled in, so a key added since it was
+    written does not count as a change."""
+    try:
+        before = _flat(TrainConfig.model_validate(saved).model_dump())
+    except ValidationError:
+        return ["the saved config is not valid for this version of stance"]
+    now = _flat(config.model_dump())
+    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import TrainConfig
+from .config import TrainConfig, config_differences
 from .errors import ConfigError
 
 OUTER_NAME = "outer.json"
@@ -35,23 +35,15 @@ def fold_config(config: TrainConfig, folds: int, fold: int, max_steps: int | Non
     return TrainConfig.model_validate(raw)
 
 
-def _as_recipe(raw: dict) -> dict | None:
-    """A saved config with this version's defaults filled in: a key added since it was written does
-    not make the same recipe look different."""
-    try:
-        return TrainConfig.model_validate(raw).model_dump()
-    except ValueError:
-        return None
-
-
 def _check_same_recipe(run: Path, config: TrainConfig) -> None:
     """A fold folder left by an earlier call must hold the same recipe: mixing two recipes' folds
     would report a figure neither has."""
     saved = run / "config.yaml"
-    if saved.exists() and _as_recipe(yaml.safe_load(saved.read_text(encoding="utf-8"))) != config.model_dump():
+    changed = config_differences(yaml.safe_load(saved.read_text(encoding="utf-8")), config) if saved.exists() else []
+    if changed:
         raise ConfigError(
-            f"expected {run} to hold a fold of this recipe, found a run with another config in {saved}; "
-            "use a new output folder for a new recipe (or delete that fold to redo it)"
+            f"expected {run} to hold a fold of this recipe, found a run with another config in {saved} "
+            f"({'; '.join(changed[:4])}); use a new output folder for a new recipe (or delete that fold to redo it)"
         )
 
 

@@ -9,14 +9,17 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .annotations import read_doccano, read_label_studio
 from .config import DatasetConfig, TrainConfig
 from .corpora import ADAPTERS
+from .defaults import DATA_ROOT_ENV
 from .errors import DataError
 from .examples import Example, deduplicate, normalize_text, split_examples
 from .heads import HEADS
 from .tabular import load_table
 
 TABLE_ADAPTERS = ("table", "csv", "jsonl", "parquet")
+ANNOTATION_ADAPTERS = {"doccano": read_doccano, "label-studio": read_label_studio}
 
 
 @dataclass
@@ -44,13 +47,27 @@ def read_dataset(spec: DatasetConfig, root: Path, fold: int | None = None) -> li
     """Every label the corpus has. A `{fold}` in the path is the cross-validation fold being trained
     (`all` outside cross-validation): a per-fold file such as a teacher's soft labels."""
     path = resolve_path(root, spec.path.replace("{fold}", "all" if fold is None else str(fold)))
+    if not path.exists():
+        raise DataError(
+            f"expected the {spec.adapter} dataset at {path}, found nothing there; fix its `path` (relative paths "
+            f"are looked up under data.root {root} first, then the working directory) or set ${DATA_ROOT_ENV}"
+        )
     if spec.adapter in TABLE_ADAPTERS:
-        examples = load_table(path, columns=spec.columns, framing_positive=spec.framing_positive)
+        examples = load_table(
+            path,
+            columns=spec.columns,
+            framing_positive=spec.framing_positive,
+            framing_negative=spec.framing_negative,
+            labels=spec.labels,
+        )
+    elif spec.adapter in ANNOTATION_ADAPTERS:
+        examples = ANNOTATION_ADAPTERS[spec.adapter](path, spec.labels, spec.columns.get("text", "text"))
     elif spec.adapter in ADAPTERS:
         examples = ADAPTERS[spec.adapter](path, soft_labels=spec.soft_labels)
     else:
         raise DataError(
-            f"expected a dataset adapter from {sorted(ADAPTERS) + list(TABLE_ADAPTERS)}, found {spec.adapter!r}; "
+            f"expected a dataset adapter from {sorted(ADAPTERS) + list(ANNOTATION_ADAPTERS) + list(TABLE_ADAPTERS)}, "
+            f"found {spec.adapter!r}; "
             "use `table` with a column mapping for your own files"
         )
     return examples
@@ -154,7 +171,7 @@ def split_corpora(config: TrainConfig) -> list[CorpusSplit]:
             train, val = (examples, []) if spec.split == "train" else ([], examples)
         test = val if spec.split == "test" else []
         val = [] if spec.split == "test" else val
-        train = _subsample_negatives(train, spec.negative_sentence_fraction, seed)
+        train = _subsample_negatives(train, spec.negative_sentence_fraction, seed) * spec.repeat
         out.append(CorpusSplit(spec, train, val, test, outer))
     return out
 
@@ -211,6 +228,15 @@ def model_split(model_config: dict, root: Path, adapter: str, path: str, split: 
         f"expected {adapter}:{path} to be one of the datasets the model was trained with ({known}), "
         f"found it not; use {adapter}:{path}@all to evaluate on all of it"
     )
+
+
+def replay_sample(model_config: dict, root: Path, n: int, seed: int) -> list[Example]:
+    """`n` training sentences of a trained model's own corpora (its training parts, split as its
+    training split them, so none of its validation sentences), drawn with `seed`."""
+    pool = [ex for corpus in _model_corpora(config_of_model(model_config, root).model_dump_json()) for ex in corpus.train]
+    if not pool:
+        raise DataError("expected the init model's training corpora for data.replay, found no training sentences")
+    return random.Random(f"{seed}:replay").sample(pool, min(n, len(pool)))
 
 
 @functools.lru_cache(maxsize=2)

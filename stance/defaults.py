@@ -20,6 +20,7 @@ MAX_BATCH_TOKENS = 4096
 FLAG_THRESHOLD = 0.5  # framing.flag: score >= this (and editorial voice); `--threshold` changes it
 # Table labels that mean "editorial" for a framing column, unless a dataset lists its own.
 FRAMING_POSITIVE = ("1", "true", "biased", "editorial", "subj")
+FRAMING_NEGATIVE = ("0", "false", "neutral", "non-biased", "unbiased", "not biased", "obj", "objective")
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 

@@ -6,6 +6,7 @@ With one process every function here is a no-op, so the training loop reads the 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -69,7 +70,15 @@ def wrap(model: torch.nn.Module, device: str = "cpu") -> torch.nn.Module:
     return torch.nn.parallel.DistributedDataParallel(model)
 
 
-def progress_bar(total: int, initial: int = 0):
+def progress_bar(total: int, initial: int = 0, desc: str = "train"):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=initial, desc="train", unit="step", disable=not is_main(), dynamic_ncols=True)
+    return tqdm(total=total, initial=initial, desc=desc, unit="step", disable=not is_main(), dynamic_ncols=True)
+
+
+def echo(line: str) -> None:
+    """A line for the terminal from the main process, printed above any progress bar."""
+    if is_main():
+        from tqdm.auto import tqdm
+
+        tqdm.write(line, file=sys.stderr)

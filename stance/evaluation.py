@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .calibration import fit_temperature, fit_threshold
+from .calibration import TEMPERATURE_RANGE, fit_temperature, fit_threshold
 from .errors import DataError
 from .examples import Example, encode_examples
 from .features import Encoded
@@ -110,8 +110,16 @@ def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool =
     return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
 
 
-def calibrate(model, tokenizer, examples: list, max_length: int) -> None:
-    """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split)."""
+MIN_CALIBRATION_EXAMPLES = 50  # framing-labelled validation sentences below which a temperature is noise
+MIN_THRESHOLD_EXAMPLES = 20  # loaded-term-labelled validation sentences below which the threshold is kept
+
+
+def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
+    """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split).
+    A head without validation labels keeps what it has (an inherited head its trained values); too
+    few labels give no temperature (T = 1) rather than a fitted extreme. Returns notes on what was
+    not fitted, and why."""
+    notes = []
     predictions = predict_by_source(model, tokenizer, examples, max_length)
     pairs = [
         (e.labels["framing"], p.framing_logit)
@@ -119,8 +127,26 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> None:
         for e, p in zip(enc, preds)
         if "framing" in e.labels
     ]
-    model.framing_temperature.fill_(fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs]))
-    model.loaded_threshold.fill_(tune_loaded_threshold(_with_loaded_labels(predictions)))
+    if pairs:
+        temperature = fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs])
+        if len(pairs) < MIN_CALIBRATION_EXAMPLES or not TEMPERATURE_RANGE[0] < temperature < TEMPERATURE_RANGE[1]:
+            notes.append(
+                f"framing temperature not fitted: {len(pairs)} framing-labelled validation sentences "
+                f"(fewer than {MIN_CALIBRATION_EXAMPLES}) or a fit at the limit (T = {temperature:.2f}); "
+                "scores are the model's raw probabilities (T = 1)"
+            )
+            temperature = 1.0
+        model.framing_temperature.fill_(temperature)
+    loaded = _with_loaded_labels(predictions)
+    n_loaded = sum(sum("loaded_terms" in e.labels for e in enc) for enc, _ in loaded)
+    if n_loaded >= MIN_THRESHOLD_EXAMPLES:
+        model.loaded_threshold.fill_(tune_loaded_threshold(loaded))
+    elif n_loaded:
+        notes.append(
+            f"loaded-term threshold not tuned: {n_loaded} span-labelled validation sentences (fewer than "
+            f"{MIN_THRESHOLD_EXAMPLES}); it stays at {float(model.loaded_threshold):.2f}"
+        )
+    return notes
 
 
 def precision_costs(model, tokenizer, examples: list, max_length: int, reference: dict[str, float]) -> dict:
@@ -155,17 +181,49 @@ def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
     return adapter, path, split or None
 
 
+def parse_label_map(options: list[str]) -> dict[str, str]:
+    """`--labels SUBJ=editorial,OBJ=neutral` (repeatable): what a file's label names mean."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        for pair in option.split(","):
+            name, sep, meaning = (x.strip() for x in pair.partition("="))
+            if not sep or not name or not meaning:
+                raise DataError(f"expected --labels NAME=MEANING pairs such as SUBJ=editorial,OBJ=neutral, found {pair!r}")
+            mapping[name] = meaning
+    return mapping
+
+
 def load_eval_examples(
-    spec: str, root: Path, default_split: str, model_config: dict, columns: dict[str, str] | None = None
+    spec: str,
+    root: Path,
+    default_split: str,
+    model_config: dict,
+    columns: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[Example]:
     """Examples of one data spec. `@train`, `@validation` and `@test` are the model's own splits, made by
     the same function that training used (`data.split_corpora`); `@all` (or no split) is the whole file.
-    `columns` maps fields to the columns of a `table:` file."""
+    `columns` maps fields to the columns of a `table:` file, `labels` label names to their meaning
+    (doccano, label-studio, table); a file the model was trained on gets its training config's."""
     from .config import DatasetConfig
     from .data import load_dataset_examples, model_split
 
     adapter, path, split = parse_data_spec(spec)
     split = split or default_split
     if split == "all":
-        return load_dataset_examples(DatasetConfig(adapter=adapter, path=path, columns=columns or {}), root)
+        recorded = next(
+            (
+                d
+                for d in (model_config.get("training") or {}).get("datasets") or []
+                if d.get("adapter") == adapter and d.get("path") == path
+            ),
+            {},
+        )
+        dataset = DatasetConfig.model_validate(
+            {k: v for k, v in recorded.items() if k in ("columns", "labels", "framing_positive", "framing_negative")}
+            | {"adapter": adapter, "path": path}
+            | ({"columns": columns} if columns else {})
+            | ({"labels": labels} if labels else {})
+        )
+        return load_dataset_examples(dataset, root)
     return model_split(model_config, root, adapter, path, split)

@@ -80,6 +80,7 @@ def run_scoring(scorer: Scorer, run: ScoreOptions) -> RunResult:
             force=run.force,
             on_recovered=summary.add,
             columns=flat_columns(h.record_field for h in scorer.model.head_specs),
+            model_version=scorer.model_version,
         )
         if output
         else None

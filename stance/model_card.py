@@ -86,10 +86,50 @@ def _heads(heads) -> str:
     )
 
 
+# Limits that hold only when a corpus is among the training data.
+CORPUS_LIMITS = {
+    "babe": "BABE and MBIC cover US politics 2017-2020; other topics and countries are out of distribution.",
+    "ptc": "Loaded-term labels mix BABE's single biased words with PTC's longer propaganda spans, so span\n"
+    "  boundaries are uncertain; PTC spans are per-line-sentence cuts of article-level spans.",
+    "newsmtsc": "Stance is learnt from NewsMTSC, i.e. *sentiment toward a mention*, which is a proxy for stance.",
+    "polnear": "Voice (the attribution head) is learnt from PolNeAR: US campaign news of 2015-2016. Reported\n"
+    "  thoughts (\"X believes ...\") count as attributions there, so they are `attributed` here too.",
+}
+
+
+def _data_line(spec) -> str:
+    if spec.adapter in LICENCES:
+        return f"- {LICENCES[spec.adapter]}" + (" (reported only, never trained on)" if spec.split == "test" else "")
+    return f"- `{spec.path}` ({spec.adapter}): user-supplied data"
+
+
+def _adapted_section(adapted: dict | None) -> str:
+    if not adapted:
+        return ""
+    inherited = ", ".join(adapted["inherited"]) or "none"
+    return f"""
+## Adapted from another model
+Continued from `{adapted["init_from"]}` (see its own card for what it was trained on). Heads trained
+on the data below: {", ".join(adapted["retrained"])}. Heads inherited from it without new labels: {inherited};
+their weights are unchanged, but the encoder under them moved, so their figures may have drifted:
+measure it with `stance compare {adapted["init_from"]} THIS_MODEL DATA`.
+"""
+
+
+def _notes_section(notes: list[str]) -> str:
+    return "\n## Notes from training\n" + "".join(f"- {n}\n" for n in notes) if notes else ""
+
+
 def write_model_card(model_dir: Path, config: TrainConfig, metrics: dict, heads) -> None:
     """The card of a model with `heads` (heads.Head objects, the ones it was trained with)."""
-    sources = sorted({d.adapter for d in config.data.datasets})
-    data_lines = "\n".join(f"- {LICENCES.get(s, s + ': user-supplied data')}" for s in sources)
+    adapters = {d.adapter for d in config.data.datasets}
+    data_lines = "\n".join(_data_line(d) for d in config.data.datasets)
+    limits = "".join(f"- {text}\n" for name, text in CORPUS_LIMITS.items() if name in adapters)
+    dedup = (
+        "Duplicates across corpora (MBIC is BABE SG1) are removed before splitting; validation splits are\n"
+        if {"babe", "mbic"} <= adapters
+        else "Sentences seen in an earlier dataset are dropped from later ones; validation splits are\n"
+    )
     test = metrics.get("test", {}).get("headline", {})
     test_part = (
         "\n## Held-out test files (never used for training or model selection)\n\n" + _table(test) + "\n"
@@ -112,10 +152,9 @@ aids for a human reader, not verdicts about an outlet or an author.
 
 ## Training data
 {data_lines}
-
-Duplicates across corpora (MBIC is BABE SG1) are removed before splitting; validation splits are
-drawn by group (sentence for BABE, article for PTC, NewsMTSC and PolNeAR) with seed {config.training.seed}.
-
+{_adapted_section(metrics.get("adapted"))}
+{dedup}drawn by group (a sentence, or an article where the corpus has them) with seed {config.training.seed}.
+{_notes_section(metrics.get("notes") or [])}
 ## Metrics on the validation splits
 These are optimistic: the same split chose the checkpoint, the threshold and the temperature.
 
@@ -138,12 +177,6 @@ splits, minus float32:
 
 ## Known limits
 - English news only; sentences longer than {config.model.max_length} tokens are truncated.
-- BABE and MBIC cover US politics 2017-2020; other topics and countries are out of distribution.
-- Loaded-term labels mix BABE's single biased words with PTC's longer propaganda spans, so span
-  boundaries are uncertain; PTC spans are per-line-sentence cuts of article-level spans.
-- Stance is learnt from NewsMTSC, i.e. *sentiment toward a mention*, which is a proxy for stance.
-- Voice (the attribution head) is learnt from PolNeAR: US campaign news of 2015-2016. Reported
-  thoughts ("X believes ...") count as attributions there, so they are `attributed` here too.
-- Biases of the annotators (BABE experts, MBIC crowd workers) are inherited.
+{limits}- Biases of the annotators are inherited.
 """
     (model_dir / "README.md").write_text(text, encoding="utf-8")

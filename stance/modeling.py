@@ -51,6 +51,12 @@ def _quiet_transformers() -> None:
 def load_encoder(base: str) -> nn.Module:
     from transformers import AutoModel
 
+    config = Path(base) / CONFIG_NAME
+    if config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("format") == FORMAT_NAME:
+        raise ModelLoadError(
+            f"expected model.base_model to be an encoder (a PyPI package, an HF model directory or a hub id), "
+            f"found the trained stance model {base}; continue from it with model.init_from: {base}"
+        )
     _quiet_transformers()
     try:
         encoder = AutoModel.from_pretrained(resolve_base(base), trust_remote_code=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import InputError
 from .records import BOOL_COLUMNS, FLAT_COLUMNS, FLOAT_COLUMNS, INT_COLUMNS, flatten, is_closing, to_jsonl
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "label-studio")
 
 
 def doc_key(path: object, doc_id: object) -> tuple[str, str]:
@@ -26,7 +26,8 @@ def doc_key(path: object, doc_id: object) -> tuple[str, str]:
     return (str(path), str(doc_id))
 
 
-SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+# .json is Label Studio's task list: one task per sentence with the model's labels as pre-annotations.
+SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".json": "label-studio"}
 
 
 def output_format(path: Path | None, requested: str | None) -> str:
@@ -62,12 +63,13 @@ def check_output(path: Path | None, requested: str | None, folder: bool = False)
     suffix = path.suffix.lower()
     if suffix not in SUFFIX_FORMATS:
         raise InputError(
-            f"expected -o to end in .jsonl, .csv or .parquet, found {path.name!r}; "
+            f"expected -o to end in .jsonl, .csv, .parquet or .json (Label Studio tasks), found {path.name!r}; "
             "rename the file so that tools reading it know its format"
         )
     if SUFFIX_FORMATS[suffix] != fmt:
+        wanted = next(k for k, v in SUFFIX_FORMATS.items() if v == fmt)
         raise InputError(
-            f"expected -o to end in .{fmt} for --format {fmt}, found {path.name!r}; "
+            f"expected -o to end in {wanted} for --format {fmt}, found {path.name!r}; "
             f"rename it or drop --format (the suffix then decides)"
         )
     return fmt
@@ -99,10 +101,12 @@ class Journal:
         force: bool = False,
         on_recovered: Callable[[dict], None] | None = None,
         columns: list[str] = FLAT_COLUMNS,
+        model_version: str = "stance",
     ) -> None:
         """`on_recovered` receives the closing record of every document kept from an earlier run,
-        so a resumed run's summary covers the whole corpus."""
-        self.output, self.fmt = output, fmt
+        so a resumed run's summary covers the whole corpus. `model_version` names the model in
+        Label Studio pre-annotations."""
+        self.output, self.fmt, self.model_version = output, fmt, model_version
         self.on_recovered = on_recovered
         self.columns = columns  # of the CSV / Parquet form
         self.path = journal_path(output)
@@ -151,7 +155,12 @@ class Journal:
             os.replace(self.path, self.output)
             return self.output
         tmp = self.output.with_name(self.output.name + ".tmp")
-        (write_csv if self.fmt == "csv" else write_parquet)(read_jsonl(self.path), tmp, self.columns)
+        if self.fmt == "label-studio":
+            from .annotations import write_label_studio
+
+            write_label_studio(read_jsonl(self.path), tmp, self.model_version)
+        else:
+            (write_csv if self.fmt == "csv" else write_parquet)(read_jsonl(self.path), tmp, self.columns)
         os.replace(tmp, self.output)
         self.path.unlink()
         return self.output

@@ -89,7 +89,8 @@ class Scorer:
         chunk_sentences: int = 1024,
         max_batch_tokens: int = MAX_BATCH_TOKENS,
     ):
-        model, self.tokenizer, self.config = load_model(model_dir or default_model_path(), fast=True)
+        self.model_dir = Path(model_dir or default_model_path())
+        model, self.tokenizer, self.config = load_model(self.model_dir, fast=True)
         self.runtime = Runtime.choose(device, precision)
         self.model = self.runtime.prepare(model)
         self.aliases = aliases or AliasTable()
@@ -108,6 +109,11 @@ class Scorer:
                 "from quotation marks and speech-verb rules, which miss about 4 in 10 reported-speech sentences; "
                 "retrain it with a polnear dataset (see configs/default.yaml) to learn voice"
             )
+
+    @property
+    def model_version(self) -> str:
+        """How exports (Label Studio pre-annotations) name the model: its folder and stance version."""
+        return f"{self.model_dir.resolve().name}@stance-{self.config.get('versions', {}).get('stance', '?')}"
 
     @classmethod
     def from_options(cls, options: ModelOptions) -> Scorer:

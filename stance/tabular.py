@@ -3,8 +3,10 @@
 This is how users retrain on their own labelled data. Columns (all but `text` optional):
 
 - `text`: the sentence;
-- `framing`: a label; values listed in `framing_positive` (case-insensitive) mean editorial,
-  numbers in [0, 1] are used as they are (soft labels), anything else means neutral;
+- `framing`: a label; values listed in `framing_positive` (case-insensitive) mean editorial, those in
+  `framing_negative` neutral, numbers in [0, 1] are used as they are (soft labels); a one-element
+  list (`["BIASED"]`, as annotation tools export) is its element; anything else is an error naming
+  the row, unless the dataset's `labels:` maps it;
 - `loaded_terms`: a list of `{start, end, category}` objects, `[start, end, category]` triples,
   or plain words (matched back into the text like BABE's biased words);
 - `targets`: a list of `{start, end, label}` or `{mention, label}` objects, label against/neutral/favor;
@@ -20,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .alignment import align_words, merge_spans
-from .defaults import FRAMING_POSITIVE
+from .annotations import FRAMING_MEANINGS, LabelMap
+from .defaults import FRAMING_NEGATIVE, FRAMING_POSITIVE
 from .errors import DataError
 from .examples import Example, Span, TargetLabel, normalize_text
 from .labels import LOADED_CATEGORIES, STANCE_LABELS
@@ -61,19 +64,53 @@ def _maybe_json(cell: Any) -> Any:
     return cell
 
 
-def _framing(value: Any, positive: set[str]) -> float | None:
+def _framing(value: Any, positive: set[str], negative: set[str], labels, where: str) -> float | None:
+    """A framing cell: a number in [0, 1], a boolean, or a label name, possibly inside the one-element
+    list that annotation tools export (`["BIASED"]`). Unknown names are errors, never "neutral"."""
+    value = _maybe_json(value)
+    if isinstance(value, list):
+        names = {str(v) for v in value}
+        if len(names) > 1:
+            raise DataError(f"{where}: expected one framing label per row, found {sorted(names)}")
+        value = value[0] if value else None
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float)):
         if not 0.0 <= float(value) <= 1.0:
-            raise DataError(f"expected a framing value in [0, 1], found {value}; map your labels to 0/1")
+            raise DataError(f"{where}: expected a framing value in [0, 1], found {value}; map your labels to 0/1")
         return float(value)
-    return 1.0 if str(value).strip().lower() in positive else 0.0
+    key = str(value).strip().lower()
+    if key in labels.names:
+        meaning = labels.meaning(key, where)
+        if meaning not in FRAMING_MEANINGS and meaning != "ignore":
+            raise DataError(f"{where}: expected a sentence label for the framing column, found {value!r} ({meaning})")
+        return FRAMING_MEANINGS.get(meaning)
+    if key in positive:
+        return 1.0
+    if key in negative:
+        return 0.0
+    raise DataError(
+        f"{where}: expected a framing label from {sorted(positive)} (editorial) or {sorted(negative)} (neutral), "
+        f"found {value!r}; list it in the dataset's framing_positive / framing_negative, or map it under `labels:`"
+    )
 
 
-def _spans(text: str, cell: Any) -> list[Span]:
+def _category(name: str, labels, where: str) -> str | None:
+    """A span's category: a loaded-term category, or a label `labels:` maps to one (None: ignore)."""
+    meaning = labels.meaning(name, where) if name.strip().lower() in labels.names else name
+    if meaning == "ignore":
+        return None
+    if meaning not in LOADED_CATEGORIES:
+        raise DataError(
+            f"{where}: expected a loaded-term category from {list(LOADED_CATEGORIES)}, found {name!r}; "
+            "map it under the dataset's `labels:` (to loaded_language, name_calling or ignore)"
+        )
+    return meaning
+
+
+def _spans(text: str, cell: Any, labels, where: str) -> list[Span]:
     cell = _maybe_json(cell)
     if cell is None:
         return []
@@ -83,11 +120,23 @@ def _spans(text: str, cell: Any) -> list[Span]:
     for item in cell:
         if isinstance(item, str):
             words.append(item)
-        elif isinstance(item, dict):
-            spans.append(Span(int(item["start"]), int(item["end"]), item.get("category", LOADED_CATEGORIES[0])))
-        else:
-            start, end, *rest = item
-            spans.append(Span(int(start), int(end), rest[0] if rest else LOADED_CATEGORIES[0]))
+            continue
+        try:
+            if isinstance(item, dict):
+                start, end, category = int(item["start"]), int(item["end"]), item.get("category", LOADED_CATEGORIES[0])
+            else:
+                start, end, *rest = item
+                start, end, category = int(start), int(end), rest[0] if rest else LOADED_CATEGORIES[0]
+        except (KeyError, TypeError, ValueError):
+            raise DataError(
+                f"{where}: expected loaded terms as words, {{start, end, category}} objects or [start, end, category] "
+                f"triples, found {item!r}"
+            ) from None
+        if not 0 <= start < end <= len(text):
+            raise DataError(f"{where}: expected a span inside the text (0..{len(text)}), found [{start}, {end}]")
+        category = _category(str(category), labels, where)
+        if category is not None:
+            spans.append(Span(start, end, category))
     spans.extend(align_words(text, words)[0])
     return merge_spans(spans)
 
@@ -96,6 +145,10 @@ def _targets(text: str, cell: Any, where: str) -> list[TargetLabel]:
     cell = _maybe_json(cell) or []
     out = []
     for item in cell:
+        if not isinstance(item, dict) or not ({"start", "end"} <= set(item) or "mention" in item):
+            raise DataError(
+                f"{where}: expected targets as {{start, end, label}} or {{mention, label}} objects, found {item!r}"
+            )
         label = str(item.get("label", "")).lower()
         if label not in STANCE_LABELS:
             raise DataError(f"{where}: expected a target label in {STANCE_LABELS}, found {label!r}")
@@ -130,6 +183,8 @@ def load_table(
     path: Path,
     columns: dict[str, str] | None = None,
     framing_positive: list[str] | None = None,
+    framing_negative: list[str] | None = None,
+    labels: dict[str, str | None] | None = None,
     source: str | None = None,
     **_: object,
 ) -> list[Example]:
@@ -150,6 +205,8 @@ def load_table(
             "or `--columns text=<your column>,framing=<label column>` on `stance evaluate`"
         )
     positive = {p.lower() for p in (framing_positive or FRAMING_POSITIVE)}
+    negative = {p.lower() for p in (framing_negative or FRAMING_NEGATIVE)}
+    label_map = LabelMap.from_config(labels or {}, path)
     source = source or path.stem
     examples = []
     for i, row in enumerate(table):
@@ -157,13 +214,13 @@ def load_table(
         if not text or not str(text).strip():
             continue
         text = str(text)
-        where = f"{path}: row {i}"
+        where = f"{path}: row {i + 1}"  # 1-based: the first data row
 
         def get(field: str, row: dict = row) -> Any:
             return row.get(mapping[field]) if mapping[field] in present else None
 
-        framing = _framing(get("framing"), positive) if mapping["framing"] in present else None
-        spans = _spans(text, get("loaded_terms")) if mapping["loaded_terms"] in present else None
+        framing = _framing(get("framing"), positive, negative, label_map, where) if mapping["framing"] in present else None
+        spans = _spans(text, get("loaded_terms"), label_map, where) if mapping["loaded_terms"] in present else None
         targets = _targets(text, get("targets"), where) if mapping["targets"] in present else None
         group = get("group")
         examples.append(

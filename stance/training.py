@@ -17,6 +17,7 @@ import math
 import os
 import random
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,16 +27,23 @@ import torch
 import yaml
 
 from . import distributed
-from .config import TrainConfig
-from .data import Splits, fingerprint, load_splits
+from .config import TrainConfig, config_differences
+from .data import Splits, fingerprint, load_splits, replay_sample
 from .devices import distributed_backend, needs_grad_scaler, resolve_device, training_autocast
-from .errors import DataError
-from .evaluation import calibrate, evaluate_by_source, headline, precision_costs, validate
+from .errors import ConfigError, DataError
+from .evaluation import (
+    MIN_SELECTION_EXAMPLES,
+    calibrate,
+    evaluate_by_source,
+    headline,
+    precision_costs,
+    validate,
+)
 from .examples import encode_examples
 from .features import Encoded, collate, to_device
 from .heads import HEADS, Head
 from .model_card import write_model_card
-from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, save_model
+from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, read_model_config, save_model
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -186,19 +194,26 @@ def train_while_improving(
     logger: Logger,
     out: Path,
     device: str = "cpu",
+    fixed_budget: bool = False,
 ) -> Iterator[tuple[TrainState, bool]]:
     """Yields (state, improved) after every evaluation, until patience or the step budget runs out.
-    Batches run on `device`, in mixed precision on a GPU."""
+    With `fixed_budget` (validation too small to choose by) every evaluation counts as an improvement
+    and patience never stops training: the last model is the one kept. Batches run on `device`, in
+    mixed precision on a GPU. The terminal gets a bar per epoch and each evaluation's metrics."""
     t = config.training
     scaler = torch.amp.GradScaler("cuda", enabled=needs_grad_scaler(device))
     lengths = [len(e) for e in encoded]
     steps_per_epoch = len(epoch_batches(lengths, t.batch_size, t.seed, 0))
     eval_every = t.eval_every or steps_per_epoch
     total = total_steps(config, steps_per_epoch)
+    epochs = math.ceil(total / max(1, steps_per_epoch // distributed.world_size()))
     pad_id = tokenizer.pad_token_id
-    progress = distributed.progress_bar(total=total, initial=state.step)
     while state.step < total:
         batches = distributed.shard(epoch_batches(lengths, t.batch_size, t.seed, state.epoch))
+        in_epoch = min(len(batches), state.batch_in_epoch + total - state.step)
+        progress = distributed.progress_bar(
+            total=in_epoch, initial=state.batch_in_epoch, desc=f"epoch {state.epoch + 1}/{epochs}"
+        )
         for b in range(state.batch_in_epoch, len(batches)):
             set_seed(t.seed + state.step)  # dropout masks are reproducible after resume
             model.train()
@@ -224,7 +239,7 @@ def train_while_improving(
                     | {f"loss/{k}": v.item() for k, v in losses.items()}
                 )
             if state.step % eval_every == 0 or state.step >= total:
-                yield state, evaluate_step(model, tokenizer, validation, state, config, logger)
+                yield state, evaluate_step(model, tokenizer, validation, state, config, logger, fixed_budget)
                 if state.finished:
                     progress.close()
                     return
@@ -232,29 +247,51 @@ def train_while_improving(
                 save_checkpoint(out, model_of(model), optimizer, scheduler, state, config)
             if state.step >= total:
                 break
+        progress.close()
         if state.batch_in_epoch >= len(batches):
             state.epoch += 1
             state.batch_in_epoch = 0
     state.finished = True
-    progress.close()
 
 
-def evaluate_step(model, tokenizer, validation, state: TrainState, config: TrainConfig, logger: Logger) -> bool:
+def evaluate_step(
+    model, tokenizer, validation, state: TrainState, config: TrainConfig, logger: Logger, fixed_budget: bool = False
+) -> bool:
     """Evaluate on rank 0 and share its verdict, so every process stops at the same step."""
     improved = False
     if distributed.is_main():
         score, numbers, _ = validate(model_of(model), tokenizer, validation, config.model.max_length)
-        improved = score > state.best_score
+        improved = fixed_budget or score > state.best_score
         if improved:
             state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
         else:
             state.evals_without_improvement += 1
-        state.finished = state.evals_without_improvement >= config.training.patience
+        state.finished = not fixed_budget and state.evals_without_improvement >= config.training.patience
         logger.write(
             {"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score, "improved": improved}
         )
+        distributed.echo(describe_evaluation(state, numbers, score, improved, fixed_budget, config.training.patience))
     improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
+
+
+def describe_evaluation(
+    state: TrainState, numbers: dict[str, float], score: float, improved: bool, fixed_budget: bool, patience: int
+) -> str:
+    """One evaluation for the terminal: every head's validation figures per corpus, then the verdict."""
+    shown = {k: v for k, v in numbers.items() if not k.endswith(("_ece", "_exact"))}
+    lines = [f"step {state.step} (epoch {state.epoch + 1}) validation:"]
+    lines += [f"  {key:44s} {value:.4f}" for key, value in sorted(shown.items())]
+    if fixed_budget:
+        verdict = "fixed budget: no early stopping, the last model is kept"
+    elif improved:
+        verdict = f"selection score {score:.4f}: best so far, saved"
+    else:
+        verdict = (
+            f"selection score {score:.4f}: not better than {state.best_score:.4f} at step {state.best_step} "
+            f"({state.evals_without_improvement}/{patience} before early stopping)"
+        )
+    return "\n".join(lines + [f"  {verdict}"])
 
 
 def model_of(model):
@@ -267,12 +304,26 @@ def total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     return min(total, config.training.max_steps) if config.training.max_steps else total
 
 
+def has_signal(value) -> bool:
+    """Does a head's label carry anything to learn from? A target list or span list that is empty
+    for every sentence does not: such a head would only learn to guess."""
+    return value is not None and not (isinstance(value, (list, tuple)) and not value)
+
+
 def trained_heads(examples: list) -> list[Head]:
     """The registered heads the training data labels: a head without labels would only guess."""
-    heads = [h for h in HEADS.values() if any(h.label_of(ex) is not None for ex in examples)]
+    heads = [h for h in HEADS.values() if any(has_signal(h.label_of(ex)) for ex in examples)]
     if not heads:
         raise DataError(f"expected training examples labelled for at least one head of {list(HEADS)}, found none")
     return heads
+
+
+def can_select(validation: list, heads: list[Head]) -> bool:
+    """Is there a corpus with enough labelled validation sentences for some head to choose a
+    checkpoint by? With fewer, every selection score is noise (or 0.0), and early stopping would
+    keep whichever model came first."""
+    counts = Counter((ex.source, h.name) for ex in validation for h in heads if h.label_of(ex) is not None)
+    return any(n >= MIN_SELECTION_EXAMPLES for n in counts.values())
 
 
 def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
@@ -283,14 +334,101 @@ def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
     return StanceModel(encoder, dropout=config.model.dropout, heads=heads, mark_mentions=config.model.mark_mentions)
 
 
+def resolve_init(name: str) -> Path:
+    """`model.init_from`: "default" (the shipped model) or a stance model directory."""
+    from .defaults import shipped_model_dir
+
+    path = shipped_model_dir() if name == "default" else Path(name)
+    read_model_config(path)  # a clear error when it is not a stance model
+    return path
+
+
+def adapt_model(init_dir: Path, config: TrainConfig, heads: list[Head]) -> tuple[StanceModel, list[Head]]:
+    """The trained model at `init_dir`, plus a fresh head for each of `heads` it lacks. Its heads that
+    the new data does not label are frozen: they keep their trained weights (the encoder under them
+    still moves; `data.replay` counters that). Returns the model and the frozen heads."""
+    start, _, _ = load_model(init_dir)
+    names = {h.name for h in heads} | {h.name for h in start.head_specs}
+    model = StanceModel(
+        start.encoder,
+        dropout=config.model.dropout,
+        heads=[h for h in HEADS.values() if h.name in names],
+        mark_mentions=start.mark_mentions,
+    )
+    for head in start.head_specs:
+        model.heads[head.name].load_state_dict(start.heads[head.name].state_dict())
+    model.framing_temperature.copy_(start.framing_temperature)
+    model.loaded_threshold.copy_(start.loaded_threshold)
+    retrained = {h.name for h in heads}
+    inherited = [h for h in start.head_specs if h.name not in retrained]
+    for head in inherited:
+        for p in model.heads[head.name].parameters():
+            p.requires_grad = False
+    if config.model.freeze_embeddings:
+        for p in model.encoder.embeddings.parameters():
+            p.requires_grad = False
+    return model, inherited
+
+
+RUN_FILES = (DIR_CHECKPOINT, DIR_CHECKPOINT + ".tmp", DIR_CHECKPOINT + ".old", DIR_MODEL_BEST, DIR_MODEL, LOG_NAME)
+CONFIG_FILE = "config.yaml"
+
+
+def prepare_output(out: Path, config: TrainConfig, resume: bool, force: bool) -> None:
+    """A new run needs an empty folder (or --force, which removes the earlier run's files); a resumed
+    run must be the same run: the config it was started with, unchanged."""
+    if resume:
+        saved = out / CONFIG_FILE
+        if saved.exists():
+            changed = config_differences(yaml.safe_load(saved.read_text(encoding="utf-8")), config)
+            if changed:
+                raise ConfigError(
+                    f"expected --resume to continue the run in {out} with the settings it was started with, found "
+                    f"changed settings: {'; '.join(changed[:6])}. Resume without them (`stance train --resume -o "
+                    f"{out}` reads {saved}), or start a new run in another folder"
+                )
+        return
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            held = ", ".join(sorted(p.name for p in out.iterdir())[:5])
+            raise ConfigError(
+                f"expected a new or empty output folder, found {out} holding {held}; pass --force to replace "
+                "the run in it, --resume to continue it, or choose another -o"
+            )
+        for name in (*RUN_FILES, CONFIG_FILE):
+            path = out / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def saved_run_config(out: Path) -> dict:
+    """The settings a run in `out` was started with (for `stance train --resume` without a config)."""
+    saved = Path(out) / CONFIG_FILE
+    if not saved.is_file():
+        raise ConfigError(
+            f"expected the run's {CONFIG_FILE} in {out} to resume from, found none; check -o, or start a new run "
+            "with a config"
+        )
+    return yaml.safe_load(saved.read_text(encoding="utf-8"))
+
+
 def train(
-    config: TrainConfig, out_dir: str | Path, resume: bool = False, device: str = "auto", report: bool = True
+    config: TrainConfig,
+    out_dir: str | Path,
+    resume: bool = False,
+    device: str = "auto",
+    report: bool = True,
+    force: bool = False,
 ) -> Path:
     """Train on `device` (auto: a GPU when there is one); under torchrun each process takes its own GPU,
     and the process group's backend matches the device (NCCL for GPUs, gloo for CPUs). Without
     `report`, the final model is calibrated and validated only: its export and int8 / bf16 costs and
-    its test-file figures are not measured (cross-validation folds score their held-out part themselves)."""
+    its test-file figures are not measured (cross-validation folds score their held-out part themselves).
+
+    `resume` continues the run in `out_dir` (same config, else an error); a new run refuses a folder
+    holding files unless `force`."""
     out = Path(out_dir)
+    if distributed.is_main():
+        prepare_output(out, config, resume, force)
     device = resolve_device(device, distributed.local_rank())
     distributed.init(distributed_backend(device))
     if device.startswith("cuda"):
@@ -300,12 +438,40 @@ def train(
     set_seed(config.training.seed)
     if distributed.is_main():
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
-    tokenizer = load_tokenizer(config.model.base_model)
+        if not (out / CONFIG_FILE).exists():
+            (out / CONFIG_FILE).write_text(yaml.safe_dump(config.model_dump(), sort_keys=False), encoding="utf-8")
+    notes: list[str] = []
+    init_dir = resolve_init(config.model.init_from) if config.model.init_from else None
+    if init_dir is not None:
+        init_config = read_model_config(init_dir)
+        # The adapted model keeps the init model's base (its embeddings) and input marking.
+        config = config.model_copy(deep=True)
+        config.model.base_model = init_config["base_model"]
+        config.model.mark_mentions = bool(init_config.get("mark_mentions", False))
+        config.model.freeze_embeddings = bool(init_config["weights"].get("embeddings_from_base"))
+    tokenizer = load_tokenizer(str(init_dir) if init_dir else config.model.base_model)
     splits = load_splits(config)
+    if init_dir is not None and config.data.replay:
+        replayed = replay_sample(init_config, config.data_root(), config.data.replay, config.training.seed)
+        splits.train.extend(replayed)
+        notes.append(f"replay: {len(replayed)} training sentences of {init_dir}'s own corpora were mixed in")
     heads = trained_heads(splits.train)
     encoded = encode_examples(tokenizer, splits.train, config.model.max_length, heads)
-    model = build_model(config, heads).to(device)
+    inherited: list[Head] = []
+    if init_dir is not None:
+        model, inherited = adapt_model(init_dir, config, heads)
+        model.to(device)
+    else:
+        model = build_model(config, heads).to(device)
+    fixed_budget = not can_select(splits.validation, heads)
+    if fixed_budget:
+        notes.append(
+            f"validation has fewer than {MIN_SELECTION_EXAMPLES} labelled sentences per corpus and head "
+            f"({len(splits.validation)} in all): trained for the fixed budget without early stopping, and the "
+            "last model was kept"
+        )
+        if distributed.is_main():
+            distributed.echo(f"warning: {notes[-1]}")
     optimizer = build_optimizer(model, config)
     steps_per_epoch = len(epoch_batches([len(e) for e in encoded], config.training.batch_size, config.training.seed, 0))
     total = total_steps(config, steps_per_epoch)
@@ -323,8 +489,16 @@ def train(
             "steps_per_epoch": steps_per_epoch,
             "total_steps": total,
             "world_size": distributed.world_size(),
+            "fixed_budget": fixed_budget,
+            "init_from": str(init_dir) if init_dir else None,
         }
     )
+    if distributed.is_main():
+        distributed.echo(
+            f"training {', '.join(h.name for h in heads)} on {len(encoded)} sentences "
+            f"({len(splits.validation)} for validation): {total} steps, {steps_per_epoch} per epoch"
+            + (f"; continuing from {init_dir}, keeping {', '.join(h.name for h in inherited)}" if inherited else "")
+        )
     wrapped = distributed.wrap(model, device)
     save = lambda: save_model(  # noqa: E731
         model,
@@ -337,7 +511,18 @@ def train(
     )
     try:
         for _, improved in train_while_improving(  # the loop updates `state` in place
-            wrapped, tokenizer, encoded, splits.validation, optimizer, scheduler, state, config, logger, out, device
+            wrapped,
+            tokenizer,
+            encoded,
+            splits.validation,
+            optimizer,
+            scheduler,
+            state,
+            config,
+            logger,
+            out,
+            device,
+            fixed_budget,
         ):
             if improved and distributed.is_main():
                 save()
@@ -358,19 +543,35 @@ def train(
                 "world_size": distributed.world_size(),
             }
         )
-        return finalize(out, config, splits, state, device, report)
+        adapted = (
+            {"init_from": str(init_dir), "retrained": [h.name for h in heads], "inherited": [h.name for h in inherited]}
+            if init_dir
+            else None
+        )
+        return finalize(out, config, splits, state, device, report, notes, adapted)
     finally:
         distributed.shutdown()
 
 
 def finalize(
-    out: Path, config: TrainConfig, splits: Splits, state: TrainState, device: str = "cpu", report: bool = True
+    out: Path,
+    config: TrainConfig,
+    splits: Splits,
+    state: TrainState,
+    device: str = "cpu",
+    report: bool = True,
+    notes: list[str] | None = None,
+    adapted: dict | None = None,
 ) -> Path:
     """Calibrate the best model, export it in the shipping dtype, and (with `report`) measure what the
-    export and the CPU precisions cost and score the test files."""
+    export and the CPU precisions cost and score the test files. `notes` (what training had to
+    decide, e.g. a fixed budget) and `adapted` (what `model.init_from` kept) go into the card."""
+    notes = list(notes or [])
     model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
     model.to(device)
-    calibrate(model, tokenizer, splits.validation, config.model.max_length)
+    notes += calibrate(model, tokenizer, splits.validation, config.model.max_length)
+    for note in notes:
+        distributed.echo(f"note: {note}")
     numbers_fp32 = (
         validate(model, tokenizer, splits.validation, config.model.max_length, tune_threshold=False)[1]
         if report
@@ -386,6 +587,7 @@ def finalize(
             "best_step": state.best_step,
             "steps": state.step,
             "datasets": [d.model_dump() for d in config.data.datasets],
+            "adapted": adapted,
         },
         "framing_temperature": float(model.framing_temperature),
         "loaded_threshold": float(model.loaded_threshold),
@@ -425,6 +627,8 @@ def finalize(
         **costs,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
+        "notes": notes,
+        "adapted": adapted,
         "examples": {
             "train": len(splits.train),
             "validation": len(splits.validation),
@@ -437,4 +641,6 @@ def finalize(
     }
     (final / "metrics.json").write_text(json.dumps(metrics, indent=2, default=float) + "\n", encoding="utf-8")
     write_model_card(final, config, metrics, exported.head_specs)
+    logger = Logger(out / LOG_NAME)
+    logger.write({"event": "finalized", "notes": notes, "headline": numbers})
     return final

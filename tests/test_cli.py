@@ -290,7 +290,7 @@ def one_line_error(result) -> str:
         (["-o", "{tmp}/nodir/sub/out.jsonl"], "mkdir -p"),
         (["-o", "{tmp}", "--force"], "found the folder"),
         (["-o", "{tmp}/out.csv", "--format", "jsonl"], "expected -o to end in .jsonl for --format jsonl"),
-        (["-o", "{tmp}/out.json"], "expected -o to end in .jsonl, .csv or .parquet"),
+        (["-o", "{tmp}/out.txt"], "expected -o to end in .jsonl, .csv, .parquet or .json"),
         (["{tmp}/no-such-article.txt"], "no such path"),
         (["--precision", "int4"], "expected --precision"),
     ],

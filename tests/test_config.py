@@ -50,3 +50,14 @@ def test_default_yaml_lists_every_key_of_the_schema():
     for section in (TrainConfig, DataConfig, DatasetConfig, ModelConfig, TrainingConfig):
         for name in section.model_fields:
             assert f"{name}:" in text or f"#   {name} " in text, (section.__name__, name)
+
+
+def test_a_minimal_config_trains_with_the_default_recipe_settings(tmp_path):
+    """A config that names only its data gets configs/default.yaml's model and training settings."""
+    shipped = load_config(REPO / "configs" / "default.yaml")
+    path = tmp_path / "mine.yaml"
+    path.write_text("data: {datasets: [{adapter: table, path: mine.csv}]}\n")
+    minimal = load_config(path)
+    assert minimal.training == shipped.training
+    assert minimal.model == shipped.model
+    assert minimal.data.validation_fraction == shipped.data.validation_fraction

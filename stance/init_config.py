@@ -1,0 +1,233 @@
+"""`stance init-config`: look at a user's labelled file and write a complete, commented training config.
+
+Like `spacy init config`: the config it writes names every setting with its value, so nothing is a
+silent default. What it cannot guess (the meaning of a label it has never seen) is written as `???`,
+which `stance train` refuses with an error until the user answers it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .annotations import QUESTION, READERS, label_counts, sniff
+from .config import DataConfig, DatasetConfig, ModelConfig, TrainingConfig
+from .defaults import FRAMING_NEGATIVE, FRAMING_POSITIVE
+from .errors import DataError
+from .labels import LOADED_CATEGORIES
+from .tabular import BUILDERS
+
+TEXT_COLUMNS = ("text", "sentence", "content", "body")
+LABEL_COLUMNS = ("label", "labels", "framing", "bias", "class", "category")
+SPAN_HINTS = {"loaded": "loaded_language", "bias": "loaded_language", "name": "name_calling", "insult": "name_calling"}
+# Below this many labelled sentences a per-step evaluation schedule is mostly noise: evaluate per epoch.
+SMALL_CORPUS = 2000
+REPLAY = 400  # init model sentences mixed in when its corpora are at hand (scripts/retrain_demo.py measures it)
+
+
+@dataclass
+class Inspection:
+    """What `stance init-config` found in a file."""
+
+    path: Path
+    adapter: str
+    rows: int
+    sentence_labels: Counter = field(default_factory=Counter)
+    span_labels: Counter = field(default_factory=Counter)
+    columns: dict[str, str] = field(default_factory=dict)  # table only
+    unlabelled: int = 0
+
+    def report(self) -> str:
+        lines = [f"{self.path}: {self.adapter}, {self.rows} labelled sentences"]
+        if self.unlabelled:
+            lines.append(f"  {self.unlabelled} sentences without labels (skipped in training)")
+        if self.columns:
+            lines.append("  columns: " + ", ".join(f"{k} <- {v!r}" for k, v in self.columns.items()))
+        for title, counts in (("sentence labels", self.sentence_labels), ("span labels", self.span_labels)):
+            if counts:
+                lines.append(f"  {title}: " + ", ".join(f"{k} ({n})" for k, n in counts.most_common()))
+        return "\n".join(lines)
+
+
+def _table_inspection(path: Path) -> Inspection:
+    from .tabular import _load_table, _maybe_json
+
+    table = _load_table(path)
+    names = {c.lower(): c for c in table.column_names}
+    text = next((names[c] for c in TEXT_COLUMNS if c in names), None)
+    if text is None:
+        raise DataError(
+            f"{path}: expected a text column (one of {list(TEXT_COLUMNS)}), found only {table.column_names}; "
+            "rename the sentence column to `text`"
+        )
+    label = next((names[c] for c in LABEL_COLUMNS if c in names), None)
+    columns = {"text": text} | ({"framing": label} if label else {})
+    counts: Counter = Counter()
+    unlabelled = 0
+    for value in table[label] if label else []:
+        value = _maybe_json(value)
+        values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+        counts.update(str(v) for v in values)
+        unlabelled += not values
+    return Inspection(path, "table", len(table) - unlabelled, counts, Counter(), columns, unlabelled)
+
+
+def inspect(path: Path, adapter: str | None = None) -> Inspection:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"expected a labelled data file at {path}, found nothing; check --data")
+    adapter = adapter or sniff(path) or ("table" if path.suffix.lower() in BUILDERS else None)
+    if adapter is None:
+        raise DataError(
+            f"expected a doccano JSONL, Label Studio JSON or table (.csv .tsv .jsonl .parquet) file, found "
+            f"{path.name!r}; pass --adapter if it is one of these"
+        )
+    if adapter == "table":
+        return _table_inspection(path)
+    if adapter not in READERS:
+        raise DataError(f"expected --adapter doccano, label-studio or table, found {adapter!r}")
+    rows = READERS[adapter](path)
+    sentence, spans = label_counts(rows)
+    unlabelled = sum(not r.classes and not r.spans for r in rows)
+    if adapter == "label-studio":  # tasks without an annotation are not rows at all
+        import json
+
+        unlabelled += len(json.loads(path.read_text(encoding="utf-8"))) - len(rows)
+    return Inspection(path, adapter, len(rows) - unlabelled, sentence, spans, {}, unlabelled)
+
+
+def guess_meanings(found: Inspection, positive: list[str]) -> dict[str, str]:
+    """Each label's meaning where the name tells it; `???` where it does not. With --framing-positive
+    and exactly one other sentence label, that one is the neutral class of a binary scheme."""
+    chosen = {p.lower() for p in positive}
+    meanings: dict[str, str] = {}
+    others = [label for label in found.sentence_labels if label.lower() not in chosen]
+    for label in found.sentence_labels:
+        key = label.strip().lower()
+        if key in chosen or (not chosen and key in FRAMING_POSITIVE) or key == "editorial":
+            meanings[label] = "editorial"
+        elif key in FRAMING_NEGATIVE or (chosen and len(others) == 1):
+            meanings[label] = "neutral"
+        else:
+            meanings[label] = QUESTION
+    for label in found.span_labels:
+        key = label.strip().lower()
+        hint = next((m for h, m in SPAN_HINTS.items() if h in key), None)
+        meanings[label] = key if key in LOADED_CATEGORIES else hint or QUESTION
+    return meanings
+
+
+def _yaml_scalar(value) -> str:
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, width=1000).strip().removesuffix("...").strip()
+
+
+def replay_available(init_from: str | None) -> bool:
+    """Are the init model's own corpora where `data.replay` would look for them?"""
+    import os
+
+    from .defaults import DATA_ROOT_ENV, DEFAULT_DATA_ROOT
+    from .training import resolve_init
+
+    if not init_from:
+        return False
+    from .modeling import read_model_config
+
+    datasets = (read_model_config(resolve_init(init_from)).get("training") or {}).get("datasets") or []
+    root = Path(os.environ.get(DATA_ROOT_ENV) or DEFAULT_DATA_ROOT)
+    return bool(datasets) and all((root / d["path"]).exists() for d in datasets)
+
+
+def render_config(
+    found: Inspection, meanings: dict[str, str], init_from: str | None, data_path: str, replay: int = 0
+) -> str:
+    """The config text: every setting with its value and a comment saying what it does."""
+    m, t, d = ModelConfig(), TrainingConfig(), DataConfig(datasets=[DatasetConfig(adapter="table", path="x")])
+    small = found.rows < SMALL_CORPUS
+    questions = [k for k, v in meanings.items() if v == QUESTION]
+    label_lines = "".join(
+        f"        {_yaml_scalar(k)}: {'???   # QUESTION: editorial, neutral, loaded_language, name_calling or ignore?' if v == QUESTION else v}\n"
+        for k, v in meanings.items()
+    )
+    columns = (
+        "      columns: {" + ", ".join(f"{k}: {_yaml_scalar(v)}" for k, v in found.columns.items()) + "}\n"
+        if found.columns
+        else ""
+    )
+    header = (
+        f"# Training config for {found.path} ({found.adapter}, {found.rows} labelled sentences), "
+        "written by `stance init-config`.\n"
+        "#   stance train THIS.yaml -o runs/mine\n"
+        "# Every setting is written out; configs/default.yaml documents each key.\n"
+    )
+    if questions:
+        header += (
+            f"# {len(questions)} label meaning(s) are marked ???: `stance train` refuses this config until you "
+            "answer them.\n"
+        )
+    init = (
+        f"  init_from: {init_from}          # continue from this trained stance model; heads your data does not\n"
+        "                               # label keep their trained weights\n"
+        if init_from
+        else "  init_from: null               # or `default`: continue from the shipped model instead of the bare encoder\n"
+    )
+    return f"""{header}
+data:
+  root: {d.root}           # where data.replay finds the init model's corpora ($STANCE_DATA overrides)
+  validation_fraction: {d.validation_fraction}       # share held out (by group) to choose the checkpoint, threshold and temperature
+  replay: {replay}                    # with init_from: mix this many of the init model's training sentences in,
+                               # so the heads your data does not label do not drift (0: none; needs its corpora
+                               # under root{"" if replay or not init_from else ", which were not found there"})
+  datasets:
+    - adapter: {found.adapter}
+      path: {_yaml_scalar(data_path)}
+{columns}      labels:                  # your label names -> editorial / neutral (sentence), loaded_language /
+                               # name_calling (span) or ignore
+{label_lines}
+model:
+  base_model: {m.base_model}   # the encoder (ignored with init_from: the init model's base is kept)
+{init}  max_length: {m.max_length}              # tokens per sentence; longer sentences are truncated
+  dropout: {m.dropout}
+  freeze_embeddings: {str(m.freeze_embeddings).lower()}      # keeps the model small: embeddings come from the base
+  save_dtype: {m.save_dtype}         # dtype of the stored weights
+  mark_mentions: {str(m.mark_mentions).lower()}
+
+training:
+  seed: {t.seed}
+  epochs: {t.epochs if not small else 6}                    # {"small corpus: a few more passes" if small else "passes over the data"}
+  max_steps: {t.max_steps}                 # 0: no limit other than epochs
+  batch_size: {16 if small else t.batch_size}
+  learning_rate: {t.learning_rate if not init_from else 3.0e-5}        # encoder{" (lower when continuing from a trained model)" if init_from else ""}
+  head_learning_rate: {t.head_learning_rate}
+  weight_decay: {t.weight_decay}
+  warmup_ratio: {t.warmup_ratio}
+  grad_clip: {t.grad_clip}
+  eval_every: {0 if small else t.eval_every}                # {"0: evaluate once per epoch (small corpus)" if small else "steps between evaluations"}
+  patience: {t.patience}                  # evaluations without improvement before early stopping
+  checkpoint_every: {t.checkpoint_every}
+  log_every: {t.log_every}
+  loss_weights: {_yaml_scalar(t.loss_weights)}
+  num_threads: {t.num_threads}               # torch threads; 0: all cores
+"""
+
+
+def write_config(
+    out: Path,
+    data: Path,
+    adapter: str | None = None,
+    framing_positive: list[str] | None = None,
+    init_from: str | None = None,
+) -> tuple[Inspection, dict[str, str]]:
+    found = inspect(data, adapter)
+    meanings = guess_meanings(found, framing_positive or [])
+    for label in framing_positive or []:
+        if label not in meanings and label.lower() not in {k.lower() for k in meanings}:
+            raise DataError(
+                f"expected each --framing-positive label in {data}, found no {label!r} among "
+                f"{sorted(found.sentence_labels)}"
+            )
+    replay = REPLAY if replay_available(init_from) else 0
+    Path(out).write_text(render_config(found, meanings, init_from, str(data), replay), encoding="utf-8")
+    return found, meanings
