@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("-o", "--out", type=Path, default=Path("runs/retrain-demo"))
     parser.add_argument("-n", type=int, default=500, help="labelled sentences to train on")
     parser.add_argument("--replay", type=int, default=400)
-    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--resamples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     source = DATA / "checkthat_subjectivity_en"
@@ -64,7 +64,17 @@ def main() -> None:
     n_train = to_doccano(source / "train_en.tsv", mine, args.n, args.seed)
     n_held = to_doccano(source / "dev_en.tsv", held_out, None, args.seed)
     config = out / "mine.yaml"
-    stance("init-config", str(config), "--data", str(mine), "--framing-positive", "SUBJ", "--init-from", "default", "--force")
+    stance(
+        "init-config",
+        str(config),
+        "--data",
+        str(mine),
+        "--framing-positive",
+        "SUBJ",
+        "--init-from",
+        "default",
+        "--force",
+    )
     runs = {
         "continued from default": [],
         f"continued + replay {args.replay}": [f"data.replay={args.replay}"],
@@ -74,32 +84,44 @@ def main() -> None:
     for i, (name, overrides) in enumerate(runs.items()):
         replay = [] if "replay" in name else ["data.replay=0"]
         seconds[name] = stance("train", str(config), *replay, *overrides, "-o", str(out / f"run-{i}"), "--force")
+    # Forgetting: the default model's own validation splits (none of it trained on by any run here).
+    own = ["babe:babe@validation", "ptc:semeval2020_task11_ptc@validation",
+           "newsmtsc:newsmtsc/train.jsonl@validation", "polnear:polnear/train@validation"]  # fmt: skip
     figures = {}
     for i, name in enumerate(runs):
         report = out / f"compare-{i}.json"
         stance(
-            "compare", "models/default", str(out / f"run-{i}" / "model"), f"doccano:{held_out}", "babe:babe@validation",
+            "compare", "models/default", str(out / f"run-{i}" / "model"), f"doccano:{held_out}", *own,
             "--labels", "SUBJ=editorial,OBJ=neutral", "--resamples", str(args.resamples), "-o", str(report),
         )  # fmt: skip
         figures[name] = json.loads(report.read_text())
+    rows = [  # (corpus spec, head, metric, column title)
+        (f"doccano:{held_out}", "framing", "framing_macro_f1", "held-out framing macro-F1"),
+        (own[0], "framing", "framing_macro_f1", "BABE framing macro-F1"),
+        (own[0], "loaded_terms", "loaded_word_f1", "BABE loaded word F1"),
+        (own[1], "loaded_terms", "loaded_span_f1_overlap", "PTC loaded span F1 (overlap)"),
+        (own[2], "stance", "stance_macro_f1", "NewsMTSC stance macro-F1"),
+        (own[3], "attribution", "attribution_word_f1", "PolNeAR attribution word F1"),
+    ]
     summary = {"train_sentences": n_train, "held_out_sentences": n_held, "seconds": seconds, "runs": {}}
     print(f"\n{n_train} labelled sentences (doccano), held-out part {n_held} sentences; {os.cpu_count()} CPU cores")
-    print("| model | held-out framing macro-F1 | Δ vs default [95% CI] | BABE validation framing macro-F1 (forgetting) "
-          "| Δ vs default [95% CI] | training time |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+    print(
+        "Each cell: the model's figure, then B - A against the unchanged default model with its 95% bootstrap interval."
+    )
+    print("| model | training time | " + " | ".join(r[3] for r in rows) + " |")
+    print("|---|---|" + "---|" * len(rows))
     first = next(iter(figures.values()))
-    held_a = first["data"][f"doccano:{held_out}"]["heads"]["framing"]["framing_macro_f1"]["a"]
-    babe_a = first["data"]["babe:babe@validation"]["heads"]["framing"]["framing_macro_f1"]["a"]
-    print(f"| default model, unchanged | {held_a:.3f} | — | {babe_a:.3f} | — | — |")
+    default = [first["data"][spec]["heads"][head][metric]["a"] for spec, head, metric, _ in rows]
+    print("| default model, unchanged | — | " + " | ".join(f"{v:.3f}" for v in default) + " |")
     for name, report in figures.items():
-        held = report["data"][f"doccano:{held_out}"]["heads"]["framing"]["framing_macro_f1"]
-        babe = report["data"]["babe:babe@validation"]["heads"]["framing"]["framing_macro_f1"]
-        summary["runs"][name] = {"held_out": held, "babe_validation": babe}
-        print(
-            f"| {name} | {held['b']:.3f} | {held['delta']:+.3f} [{held['low']:+.3f}, {held['high']:+.3f}] "
-            f"| {babe['b']:.3f} | {babe['delta']:+.3f} [{babe['low']:+.3f}, {babe['high']:+.3f}] "
-            f"| {seconds[name]:.0f} s |"
-        )
+        cells = []
+        for spec, head, metric, title in rows:
+            m = report["data"][spec]["heads"].get(head, {}).get(metric)
+            summary["runs"].setdefault(name, {})[title] = m
+            cells.append(
+                "(no head)" if m is None else f"{m['b']:.3f} ({m['delta']:+.3f} [{m['low']:+.3f}, {m['high']:+.3f}])"
+            )
+        print(f"| {name} | {seconds[name]:.0f} s | " + " | ".join(cells) + " |")
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
 
 

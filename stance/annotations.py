@@ -134,7 +134,9 @@ def read_doccano_rows(path: Path, text_key: str = "text") -> list[RawRow]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: expected one JSON object per line (doccano JSONL), found bad JSON ({exc})")
+                raise DataError(
+                    f"{where}: expected one JSON object per line (doccano JSONL), found bad JSON ({exc})"
+                ) from None
             if not isinstance(row, dict) or not isinstance(row.get(text_key), str):
                 raise DataError(f"{where}: expected an object with a {text_key!r} string, found {str(row)[:80]!r}")
             text = row[text_key]
@@ -161,7 +163,9 @@ def read_label_studio_rows(path: Path, text_key: str = "text") -> list[RawRow]:
     try:
         tasks = json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: expected a Label Studio JSON export (a list of tasks), found bad JSON ({exc})")
+        raise DataError(
+            f"{path}: expected a Label Studio JSON export (a list of tasks), found bad JSON ({exc})"
+        ) from None
     if isinstance(tasks, dict):
         tasks = [tasks]
     if not isinstance(tasks, list):
@@ -303,7 +307,9 @@ def label_studio_task(record: dict, model_version: str) -> dict:
             "sentence_index": record["sentence_index"],
             "voice": record["voice"]["label"],
         },
-        "predictions": [{"model_version": model_version, "score": round(1 - _uncertainty(record), 4), "result": result}],
+        "predictions": [
+            {"model_version": model_version, "score": round(1 - _uncertainty(record), 4), "result": result}
+        ],
     }
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.nn import functional as F
 
-
 TEMPERATURE_RANGE = (0.05, 20.0)  # a fit at either end means the validation data could not place it
 
 

@@ -96,7 +96,9 @@ def train(
 @app.command("init-config")
 def init_config(
     output: Path = typer.Argument(..., metavar="OUT.yaml", help="The config file to write."),
-    data: Path = typer.Option(..., "--data", metavar="FILE", help="Your labelled file: doccano, Label Studio or a table."),
+    data: Path = typer.Option(
+        ..., "--data", metavar="FILE", help="Your labelled file: doccano, Label Studio or a table."
+    ),
     adapter: str | None = typer.Option(
         None, "--adapter", metavar="ADAPTER", help="doccano, label-studio or table (default: guessed from the file)."
     ),
@@ -233,10 +235,18 @@ def score(
         ..., metavar="PATH...", help="Files, folders (recursive) or - for stdin: .txt .md .html .json .jsonl .parquet."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", metavar="FILE", help="Write records here (.jsonl, .csv, .parquet, or .json: Label Studio tasks) instead of stdout."
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Write records here (.jsonl, .csv, .parquet, or .json: Label Studio tasks) instead of stdout.",
     ),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", metavar="FORMAT", help="jsonl, csv, parquet or label-studio (tasks with the model's labels as pre-annotations, least certain first; default: from the -o suffix)."
+        None,
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="jsonl, csv, parquet or label-studio (tasks with the model's labels as pre-annotations, least certain first; default: from the -o suffix).",
     ),
     model: Path | None = typer.Option(None, "--model", "-m", metavar="DIR", help=MODEL_HELP),
     target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
@@ -497,7 +507,10 @@ def evaluate(
         None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."
     ),
     labels: list[str] | None = typer.Option(
-        None, "--labels", metavar="NAME=MEANING,...", help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral."
+        None,
+        "--labels",
+        metavar="NAME=MEANING,...",
+        help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral.",
     ),
     data_root: Path = typer.Option(
         Path("../shared/data"),
@@ -569,6 +582,33 @@ def evaluate(
 
 
 @app.command()
+def report(
+    scores: list[Path] = typer.Argument(
+        ..., metavar="SCORES...", help="Score files from `stance score` (.jsonl, .parquet) or folders of them."
+    ),
+    output: Path = typer.Option(..., "-o", "--output", metavar="SITE", help="Folder to write the site into."),
+    group_by: str = typer.Option(
+        "folder", "--group-by", metavar="FIELD", help="Record field to group articles by (default: their folder)."
+    ),
+    title: str = typer.Option("stance report", "--title", metavar="TEXT", help="The index page's title."),
+    force: bool = typer.Option(False, "--force", help="Replace a site already in SITE."),
+) -> None:
+    """Write a static HTML report (opens from disk): corpus figures, groups, terms, stance, one page per article."""
+    from .report import build_site
+
+    try:
+        if output.exists() and any(output.iterdir()) and not force:
+            raise ValueError(f"expected a new or empty folder for the site, found {output} holding files; pass --force")
+        stats = build_site(scores, output, group_by, title)
+    except (StanceError, ValueError, OSError) as exc:
+        fail(exc)
+    typer.echo(
+        f"{stats.documents} articles, {stats.pages} pages, {stats.bytes / 1e6:.1f} MB in {stats.seconds:.1f} s; "
+        f"open {output / 'index.html'}"
+    )
+
+
+@app.command()
 def compare(
     model_a: Path = typer.Argument(..., metavar="MODEL_A", help="The reference model, e.g. models/default."),
     model_b: Path = typer.Argument(..., metavar="MODEL_B", help="The candidate, e.g. runs/mine/model."),
@@ -583,7 +623,10 @@ def compare(
         Path("../shared/data"), "--data-root", envvar="STANCE_DATA", metavar="DIR", help="Folder relative PATHs are in."
     ),
     labels: list[str] | None = typer.Option(
-        None, "--labels", metavar="NAME=MEANING,...", help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral."
+        None,
+        "--labels",
+        metavar="NAME=MEANING,...",
+        help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral.",
     ),
     resamples: int = typer.Option(1000, "--resamples", metavar="N", help="Bootstrap resamples for the intervals."),
     top: int = typer.Option(10, "--top", metavar="N", help="Sentences to show where the models disagree most."),

@@ -115,7 +115,6 @@ def compare_models(
         except DataError:
             return load_eval_examples(spec, data_root, split, b_config, columns=columns, labels=labels)
 
-
     a_model, a_tok, a_config = load_model(model_a)
     b_model, b_tok, b_config = load_model(model_b)
     report: dict = {"model_a": str(model_a), "model_b": str(model_b), "resamples": resamples, "data": {}}
@@ -140,7 +139,7 @@ def render(report: dict) -> str:
     for spec, part in report["data"].items():
         lines.append(f"\n{spec} ({part['sentences']} sentences; 95% intervals from {report['resamples']} resamples)")
         lines.append(f"  {'metric':34s} {'A':>7s} {'B':>7s} {'B - A':>8s}  95% interval")
-        for head, metrics in part["heads"].items():
+        for metrics in part["heads"].values():
             for key, m in metrics.items():
                 verdict = "B better" if m["low"] > 0 else "A better" if m["high"] < 0 else "no clear difference"
                 lines.append(

@@ -211,4 +211,8 @@ def config_differences(saved: dict, config: TrainConfig) -> list[str]:
     except ValidationError:
         return ["the saved config is not valid for this version of stance"]
     now = _flat(config.model_dump())
-    return [f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
+    return [
+        f"{k}: {before.get(k)!r} -> {now.get(k)!r}"
+        for k in sorted(set(before) | set(now))
+        if before.get(k) != now.get(k)
+    ]

@@ -233,7 +233,9 @@ def model_split(model_config: dict, root: Path, adapter: str, path: str, split: 
 def replay_sample(model_config: dict, root: Path, n: int, seed: int) -> list[Example]:
     """`n` training sentences of a trained model's own corpora (its training parts, split as its
     training split them, so none of its validation sentences), drawn with `seed`."""
-    pool = [ex for corpus in _model_corpora(config_of_model(model_config, root).model_dump_json()) for ex in corpus.train]
+    pool = [
+        ex for corpus in _model_corpora(config_of_model(model_config, root).model_dump_json()) for ex in corpus.train
+    ]
     if not pool:
         raise DataError("expected the init model's training corpora for data.replay, found no training sentences")
     return random.Random(f"{seed}:replay").sample(pool, min(n, len(pool)))

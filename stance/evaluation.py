@@ -188,7 +188,9 @@ def parse_label_map(options: list[str]) -> dict[str, str]:
         for pair in option.split(","):
             name, sep, meaning = (x.strip() for x in pair.partition("="))
             if not sep or not name or not meaning:
-                raise DataError(f"expected --labels NAME=MEANING pairs such as SUBJ=editorial,OBJ=neutral, found {pair!r}")
+                raise DataError(
+                    f"expected --labels NAME=MEANING pairs such as SUBJ=editorial,OBJ=neutral, found {pair!r}"
+                )
             mapping[name] = meaning
     return mapping
 

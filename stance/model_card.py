@@ -93,7 +93,7 @@ CORPUS_LIMITS = {
     "  boundaries are uncertain; PTC spans are per-line-sentence cuts of article-level spans.",
     "newsmtsc": "Stance is learnt from NewsMTSC, i.e. *sentiment toward a mention*, which is a proxy for stance.",
     "polnear": "Voice (the attribution head) is learnt from PolNeAR: US campaign news of 2015-2016. Reported\n"
-    "  thoughts (\"X believes ...\") count as attributions there, so they are `attributed` here too.",
+    '  thoughts ("X believes ...") count as attributions there, so they are `attributed` here too.',
 }
 
 

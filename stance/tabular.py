@@ -219,7 +219,9 @@ def load_table(
         def get(field: str, row: dict = row) -> Any:
             return row.get(mapping[field]) if mapping[field] in present else None
 
-        framing = _framing(get("framing"), positive, negative, label_map, where) if mapping["framing"] in present else None
+        framing = (
+            _framing(get("framing"), positive, negative, label_map, where) if mapping["framing"] in present else None
+        )
         spans = _spans(text, get("loaded_terms"), label_map, where) if mapping["loaded_terms"] in present else None
         targets = _targets(text, get("targets"), where) if mapping["targets"] in present else None
         group = get("group")

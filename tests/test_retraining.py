@@ -46,8 +46,7 @@ def config_for(tmp_path: Path, base: Path, data: dict, **training) -> Path:
     config = {
         "data": {"root": str(tmp_path), "validation_fraction": 0.2, "datasets": [data]},
         "model": {"base_model": str(base), "max_length": 32},
-        "training": {"epochs": 2, "batch_size": 4, "eval_every": 0, "checkpoint_every": 5, "log_every": 1}
-        | training,
+        "training": {"epochs": 2, "batch_size": 4, "eval_every": 0, "checkpoint_every": 5, "log_every": 1} | training,
     }
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -127,7 +126,11 @@ def test_label_studio_reads_the_newest_kept_annotation_and_skips_unlabelled_task
         return {"result": result, "updated_at": when, "was_cancelled": cancelled}
 
     tasks = [
-        {"id": 1, "data": {"text": "One."}, "annotations": [choice("neutral", "2026-01-01"), choice("editorial", "2026-02-01")]},
+        {
+            "id": 1,
+            "data": {"text": "One."},
+            "annotations": [choice("neutral", "2026-01-01"), choice("editorial", "2026-02-01")],
+        },
         {"id": 2, "data": {"text": "Two."}, "annotations": [choice("editorial", "2026-03-01", cancelled=True)]},
         {"id": 3, "data": {"text": "Three."}, "predictions": [{"result": []}]},
     ]
@@ -235,7 +238,11 @@ def test_init_config_guesses_the_mapping_and_marks_what_it_cannot(tmp_path, tiny
 
 def test_a_tiny_corpus_trains_a_fixed_budget_with_no_temperature_and_only_its_head(tmp_path, tiny_base):
     doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(tmp_path, tiny_base, {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}})
+    config = config_for(
+        tmp_path,
+        tiny_base,
+        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
+    )
     result = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "fixed budget" in result.output and "validation:" in result.output
@@ -253,7 +260,12 @@ def test_a_tiny_corpus_trains_a_fixed_budget_with_no_temperature_and_only_its_he
 
 def test_train_refuses_a_used_folder_without_force(trained, tmp_path, tiny_base):
     doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(tmp_path, tiny_base, {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}}, epochs=1)
+    config = config_for(
+        tmp_path,
+        tiny_base,
+        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
+        epochs=1,
+    )
     out = tmp_path / "run"
     out.mkdir()
     (out / "train_log.jsonl").write_text('{"old": true}\n')
@@ -266,7 +278,12 @@ def test_train_refuses_a_used_folder_without_force(trained, tmp_path, tiny_base)
 
 def test_resume_uses_the_runs_own_settings_and_refuses_a_change(tmp_path, tiny_base):
     doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(tmp_path, tiny_base, {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}}, epochs=1)
+    config = config_for(
+        tmp_path,
+        tiny_base,
+        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
+        epochs=1,
+    )
     out = tmp_path / "run"
     assert runner.invoke(app, ["train", str(config), "-o", str(out), "model.max_length=24"]).exit_code == 0
     saved = (out / "config.yaml").read_text()
@@ -281,7 +298,11 @@ def test_resume_uses_the_runs_own_settings_and_refuses_a_change(tmp_path, tiny_b
 
 def test_a_stance_model_as_base_model_points_to_init_from(tmp_path, trained):
     doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(tmp_path, trained / "model", {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}})
+    config = config_for(
+        tmp_path,
+        trained / "model",
+        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
+    )
     result = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "run")])
     assert result.exit_code == 2 and "model.init_from" in result.output
 
