@@ -374,7 +374,7 @@ def article_page(art: Article) -> str:
     for entry in (art.summary or {}).get("stance") or []:
         by_voice = entry.get("by_voice") or {}
         cells = []
-        for name, voices in ((OUTLET, (EDITORIAL,)), (SOURCES, ("quoted", "attributed"))):
+        for voices in ((EDITORIAL,), ("quoted", "attributed")):  # outlet, then sources
             counts = Counter()
             for v in voices:
                 counts.update((by_voice.get(v) or {}).get("counts") or {})
