@@ -110,13 +110,16 @@ def load(
     auto_targets: int = 5,
     batch_size: int = 64,
     read_options: ReadOptions | None = None,
+    alternatives: str | Path | None = None,
 ) -> Model:
     """Load a model directory (default: the shipped model, or $STANCE_MODEL) for scoring.
 
     The options are those of `stance score`: `device` auto/cpu/cuda/mps, `precision`
     auto/fp32/int8/bf16/fp16, the framing flag `threshold`, an alias table, and how many
-    targets to pick per article when none are given.
+    targets to pick per article when none are given, and the neutral-alternatives lexicon
+    (default: the shipped configs/alternatives.yaml).
     """
+    from .alternatives import load_lexicon
     from .devices import check_device
     from .scoring import Scorer
 
@@ -129,5 +132,6 @@ def load(
         auto_targets=auto_targets,
         device=device,
         precision=precision,
+        alternatives=load_lexicon(alternatives),
     )
     return Model(scorer, read_options)

@@ -30,6 +30,7 @@ app = typer.Typer(
 TARGET_HELP = 'Stance target: "Name" or "Name=alias1,alias2". Repeatable.'
 TARGETS_FILE_HELP = "YAML file of targets, one per line: Name: \\[alias, ...]."
 ALIASES_HELP = "YAML alias table, Name: \\[alias, ...] (default: the shipped configs/aliases.yaml)."
+ALTERNATIVES_HELP = "YAML lexicon of neutral alternatives for loaded terms (default: the shipped one)."
 MODEL_HELP = "Model directory (default: the shipped model, or $STANCE_MODEL)."
 DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps."
 PRECISION_HELP = "auto (CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16 or bf16."
@@ -252,6 +253,7 @@ def score(
     target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
     targets_file: Path | None = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
     aliases: Path | None = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    alternatives: Path | None = typer.Option(None, "--alternatives", metavar="FILE", help=ALTERNATIVES_HELP),
     auto_targets: int = typer.Option(
         5, "--auto-targets", metavar="N", help="Targets to pick per article when none are given (0: none)."
     ),
@@ -298,6 +300,7 @@ def score(
     num_actors: int = typer.Option(2, "--num-actors", metavar="N", help="Ray: scoring actors, each holding one model."),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
+    from .alternatives import load_lexicon
     from .documents import ReadOptions
     from .options import ModelOptions, ScoreOptions
     from .output import check_journal, check_output
@@ -323,6 +326,7 @@ def score(
         if summary_json is not None and not summary_json.parent.is_dir():
             raise ValueError(f"expected the folder {summary_json.parent} for --summary-json to exist, found none")
         load_alias_file(aliases)  # a bad alias file is a usage error, found before the model loads
+        load_lexicon(alternatives)  # so is a bad lexicon
         options = ScoreOptions(
             paths=tuple(paths),
             model=ModelOptions(
@@ -334,6 +338,7 @@ def score(
                 device=device,
                 precision=precision,
                 aliases=str(aliases) if aliases else None,
+                alternatives=str(alternatives) if alternatives else None,
             ),
             read=ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob),
             targets=tuple(_targets(target, targets_file)),
@@ -444,6 +449,7 @@ def show(
     target: list[str] | None = typer.Option(None, "--target", "-t", metavar="TARGET", help=TARGET_HELP),
     targets_file: Path | None = typer.Option(None, "--targets-file", metavar="FILE", help=TARGETS_FILE_HELP),
     aliases: Path | None = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
+    alternatives: Path | None = typer.Option(None, "--alternatives", metavar="FILE", help=ALTERNATIVES_HELP),
     threshold: float | None = typer.Option(
         None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."
     ),
@@ -462,6 +468,7 @@ def show(
     """Render one article in the terminal: flagged sentences, loaded terms, and stance per target."""
     from rich.console import Console
 
+    from .alternatives import load_lexicon
     from .documents import ReadOptions
     from .records import error_of
     from .render import render_article
@@ -472,6 +479,7 @@ def show(
         _check_common(device, precision, threshold, [path])
         targets = _targets(target, targets_file)
         alias_table = load_alias_file(aliases)
+        lexicon = load_lexicon(alternatives)
         options = ReadOptions(id_field=id_field, text_field=text_field, title_field=title_field, glob=glob)
         chosen = _pick_document(path, options, doc)
         scorer = Scorer(
@@ -481,6 +489,7 @@ def show(
             auto_targets=auto_targets,
             device=device,
             precision=precision,
+            alternatives=lexicon,
         )
         records = list(scorer.score([chosen], targets))
     except (StanceError, ValueError) as exc:
@@ -608,57 +617,103 @@ def report(
     )
 
 
+def _is_model_dir(path: str) -> bool:
+    import json
+
+    config = Path(path) / "config.json"
+    try:
+        return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("format") == "stance-multitask"
+    except (OSError, ValueError):
+        return False
+
+
 @app.command()
 def compare(
-    model_a: Path = typer.Argument(..., metavar="MODEL_A", help="The reference model, e.g. models/default."),
-    model_b: Path = typer.Argument(..., metavar="MODEL_B", help="The candidate, e.g. runs/mine/model."),
-    data: list[str] = typer.Argument(
-        ..., metavar="DATA...", help="ADAPTER:PATH\\[@SPLIT]; @train/@validation/@test are MODEL_A's splits."
+    a: str = typer.Argument(..., metavar="A", help="A model directory, or score records: FILE, FOLDER or PATH@GROUP."),
+    b: str = typer.Argument(..., metavar="B", help="The same kind as A: the candidate model, or the other outlet."),
+    data: list[str] | None = typer.Argument(
+        None,
+        metavar="[DATA]...",
+        help="Models only: ADAPTER:PATH\\[@SPLIT] (@train/@validation/@test: a model's own split).",
     ),
-    split: str = typer.Option("all", "--split", metavar="SPLIT", help="Split for DATA without @SPLIT."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", metavar="OUT", help="Models: a JSON report file. Score records: the site folder."
+    ),
+    split: str = typer.Option("all", "--split", metavar="SPLIT", help="Models: split for DATA without @SPLIT."),
     columns: list[str] | None = typer.Option(
-        None, "--columns", metavar="FIELD=COLUMN,...", help="Columns of table: files, e.g. text=sentence,framing=label."
+        None, "--columns", metavar="FIELD=COLUMN,...", help="Models: columns of table: files."
+    ),
+    labels: list[str] | None = typer.Option(
+        None, "--labels", metavar="NAME=MEANING,...", help="Models: what DATA's label names mean, e.g. SUBJ=editorial."
     ),
     data_root: Path = typer.Option(
         Path("../shared/data"), "--data-root", envvar="STANCE_DATA", metavar="DIR", help="Folder relative PATHs are in."
     ),
-    labels: list[str] | None = typer.Option(
-        None,
-        "--labels",
-        metavar="NAME=MEANING,...",
-        help="What DATA's label names mean, e.g. SUBJ=editorial,OBJ=neutral.",
+    group_by: str = typer.Option(
+        "folder", "--group-by", metavar="FIELD", help="Score records: what PATH@GROUP groups by (default: folder)."
     ),
     resamples: int = typer.Option(1000, "--resamples", metavar="N", help="Bootstrap resamples for the intervals."),
-    top: int = typer.Option(10, "--top", metavar="N", help="Sentences to show where the models disagree most."),
-    output: Path | None = typer.Option(None, "-o", "--output", metavar="FILE", help="Also write the report as JSON."),
+    top: int = typer.Option(10, "--top", metavar="N", help="Models: sentences shown where they disagree most."),
+    force: bool = typer.Option(False, "--force", help="Score records: replace a site already in OUT."),
 ) -> None:
-    """Evaluate two models on the same data: per-head B - A with bootstrap 95% intervals, and where they disagree."""
+    """Compare two models on the same labelled data, or two outlets' (or periods') score records.
+
+    Models: per-head B - A with paired bootstrap 95% intervals, and the sentences where they disagree.
+    Score records: flagged share with bootstrap intervals, each side's own loaded terms, and stance per
+    shared target by voice, printed and (with -o SITE) written as a page."""
+    import json
+
+    try:
+        if resamples < 1:
+            raise ValueError(f"expected --resamples >= 1, found {resamples}")
+        models = _is_model_dir(a), _is_model_dir(b)
+        if models[0] != models[1]:
+            raise ValueError(
+                f"expected A and B of one kind (two model directories, or two sets of score records), found "
+                f"{'a model' if models[0] else 'score records'} ({a}) and {'a model' if models[1] else 'score records'} ({b})"
+            )
+        if models[0]:
+            _compare_models(a, b, data or [], output, split, columns, labels, data_root, resamples, top)
+            return
+        if data:
+            raise ValueError(f"expected no DATA when comparing score records, found {' '.join(data)}")
+        from .coverage import compare_sides, load_side, render_text, write_site
+
+        if output is not None and output.exists() and any(output.iterdir()) and not force:
+            raise ValueError(f"expected a new or empty folder for the site, found {output} holding files; pass --force")
+        result = compare_sides(load_side(a, group_by), load_side(b, group_by), resamples)
+        typer.echo(render_text(result))
+        if output is not None:
+            typer.echo(f"written to {write_site(result, output)}")
+            (output / "compare.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    except (StanceError, ValueError, OSError) as exc:
+        fail(exc)
+
+
+def _compare_models(a, b, data, output, split, columns, labels, data_root, resamples, top) -> None:
     import json
 
     from .comparison import compare_models, render
     from .evaluation import parse_data_spec, parse_label_map
     from .tabular import parse_columns
 
-    try:
-        if resamples < 1:
-            raise ValueError(f"expected --resamples >= 1, found {resamples}")
-        for spec in data:
-            parse_data_spec(spec)
-        if output is not None and not output.parent.is_dir():
-            raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
-        report = compare_models(
-            model_a,
-            model_b,
-            data,
-            data_root,
-            split,
-            parse_columns(columns or []),
-            parse_label_map(labels or []),
-            resamples=resamples,
-            top=top,
-        )
-    except (StanceError, ValueError) as exc:
-        fail(exc)
+    if not data:
+        raise ValueError("expected DATA (ADAPTER:PATH[@SPLIT]) to compare two models on, found none")
+    for spec in data:
+        parse_data_spec(spec)
+    if output is not None and not output.parent.is_dir():
+        raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
+    report = compare_models(
+        Path(a),
+        Path(b),
+        data,
+        data_root,
+        split,
+        parse_columns(columns or []),
+        parse_label_map(labels or []),
+        resamples=resamples,
+        top=top,
+    )
     typer.echo(render(report))
     if output is not None:
         output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -22,6 +22,7 @@ class ModelOptions:
     device: str = "auto"
     precision: str = "auto"
     aliases: str | None = None  # alias table file; None: the shipped table
+    alternatives: str | None = None  # neutral-alternatives lexicon; None: the shipped configs/alternatives.yaml
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 SENTENCE, SUMMARY, ERROR = "sentence", "summary", "error"
 CLOSING = (SUMMARY, ERROR)  # the record that ends a document: its summary, or why it failed
@@ -38,6 +38,9 @@ class LoadedTerm(TypedDict):
     score: float
     category: str
     voice: VoiceField
+    # Only where the alternatives lexicon has the term: neutral wordings, and the entry that matched.
+    alternatives: NotRequired[list[str]]
+    alternatives_entry: NotRequired[str]
 
 
 class StanceEntry(TypedDict):

@@ -38,6 +38,16 @@ def voice_note(record: dict) -> Text:
     return Text(f"  [{voice['label']}{who}]", style="dim italic")
 
 
+def alternatives_note(record: dict) -> Text:
+    """Neutral alternatives the lexicon has for the sentence's loaded terms: `term → a / b`."""
+    notes = [
+        f"{t['text']} → {' / '.join(t['alternatives'])}"
+        for t in record.get("loaded_terms", ())
+        if t.get("alternatives")
+    ]
+    return Text(f"  [instead: {'; '.join(notes)}]", style="dim green") if notes else Text("")
+
+
 def head_notes(record: dict) -> Text:
     """What other heads (heads.py) say of the sentence, each in its own words."""
     notes = [HEADS[k].describe(v) for k, v in record.items() if k in HEADS]
@@ -68,7 +78,11 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
     if sentences:
         console.rule(Text(sentences[0]["doc_id"], style="bold"))
     for record in sentences:
-        console.print(Text.assemble(margin(record), sentence_text(record), voice_note(record), head_notes(record)))
+        console.print(
+            Text.assemble(
+                margin(record), sentence_text(record), voice_note(record), head_notes(record), alternatives_note(record)
+            )
+        )
     if summary:
         fi = summary["framing_index"]
         console.rule("summary")

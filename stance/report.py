@@ -224,6 +224,8 @@ def _figure(label: str, value) -> str:
 def stance_bars(counts: dict[str, Counter], width: int = 360) -> str:
     """One stacked bar per voice bucket (against / neutral / favor), with the counts written out."""
     rows = [(name, counts[name]) for name in (OUTLET, SOURCES) if sum(counts[name].values())]
+    if not rows:
+        return "—"
     height = 22 * len(rows) + 4
     parts = [f'<svg role="img" width="{width + 320}" height="{height}" aria-label="stance counts by voice">']
     total_max = max(sum(c.values()) for _, c in rows)

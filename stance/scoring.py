@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .alternatives import Lexicon, load_lexicon
 from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir
 from .documents import Document
 from .errors import InputError, ModelLoadError
@@ -88,12 +89,14 @@ class Scorer:
         precision: str = "auto",
         chunk_sentences: int = 1024,
         max_batch_tokens: int = MAX_BATCH_TOKENS,
+        alternatives: Lexicon | None = None,
     ):
         self.model_dir = Path(model_dir or default_model_path())
         model, self.tokenizer, self.config = load_model(self.model_dir, fast=True)
         self.runtime = Runtime.choose(device, precision)
         self.model = self.runtime.prepare(model)
         self.aliases = aliases or AliasTable()
+        self.lexicon = alternatives  # neutral alternatives for loaded terms; None: none attached
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
         self.max_length = int(self.config["max_length"])
         self.threshold = FLAG_THRESHOLD if threshold is None else float(threshold)
@@ -126,6 +129,7 @@ class Scorer:
             device=options.device,
             precision=options.precision,
             max_batch_tokens=options.max_batch_tokens,
+            alternatives=load_lexicon(options.alternatives),
         )
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None) -> Iterator[dict]:
@@ -274,6 +278,8 @@ class Scorer:
         )
         # Each head the model has fills its own field; a head it lacks is absent from the record.
         heads = {h.record_field: h.record(pred.outputs[h.name], ctx) for h in self.model.head_specs}
+        if self.lexicon is not None and heads.get("loaded_terms"):
+            self.lexicon.annotate(heads["loaded_terms"])
         return sentence_record(
             doc.doc_id, doc.path, item.index, sent.start, sent.end, sent.text, item.voice.as_field(), heads
         )

@@ -180,3 +180,36 @@ def test_png_blank_check_can_fail(tmp_path):
     (tmp_path / "half.png").write_bytes(png([b"\xff" * 50 + b"\x00" * 50] * 100, 100))
     assert png_is_blank(tmp_path / "blank.png")
     assert not png_is_blank(tmp_path / "half.png")
+
+
+# ---------------------------------------------------------------------------- outlets side by side
+
+
+def test_compare_two_outlets_gives_intervals_own_terms_and_a_page(scored, tmp_path):
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", f"{scored}@left", f"{scored}@right", "-o", str(out), "--resamples", "200"])
+    assert result.exit_code == 0, result.output
+    assert "flagged share of editorial sentences: A " in result.output and "B - A" in result.output
+    report = json.loads((out / "compare.json").read_text())
+    share = report["framing"]["d_share"]
+    assert share["low"] <= share["value"] <= share["high"]
+    assert report["a"]["articles"] == 2 and report["b"]["articles"] == 2
+    # A term on one side only is listed for that side and never for the other.
+    only_a = {t for t, _ in report["terms_only_a"]}
+    only_b = {t for t, _ in report["terms_only_b"]}
+    assert not only_a & only_b
+    page = (out / "index.html").read_text()
+    assert "<script>alert" not in page and "flagged share" in page
+
+
+def test_compare_refuses_a_model_against_score_records(trained, scored):
+    result = runner.invoke(app, ["compare", str(trained / "model"), str(scored)])
+    assert result.exit_code == 2 and "of one kind" in result.output
+
+
+def test_compare_page_in_a_browser(browser, scored, tmp_path):
+    out = tmp_path / "cmp"
+    assert runner.invoke(app, ["compare", f"{scored}@left", f"{scored}@right", "-o", str(out)]).exit_code == 0
+    page, events = open_page(browser, (out / "index.html").as_uri())
+    assert page.locator("#framing tbody tr").count() == 2
+    assert events == {"errors": [], "dialogs": []}
