@@ -41,7 +41,8 @@ class Inspection:
     def report(self) -> str:
         lines = [f"{self.path}: {self.adapter}, {self.rows} labelled sentences"]
         if self.unlabelled:
-            lines.append(f"  {self.unlabelled} sentences without labels (skipped in training)")
+            use = "read as: nothing loaded, framing unlabelled" if self.span_labels else "not used in training"
+            lines.append(f"  {self.unlabelled} sentences without labels ({use})")
         if self.columns:
             lines.append("  columns: " + ", ".join(f"{k} <- {v!r}" for k, v in self.columns.items()))
         for title, counts in (("sentence labels", self.sentence_labels), ("span labels", self.span_labels)):
@@ -89,12 +90,13 @@ def inspect(path: Path, adapter: str | None = None) -> Inspection:
         raise DataError(f"expected --adapter doccano, label-studio or table, found {adapter!r}")
     rows = READERS[adapter](path)
     sentence, spans = label_counts(rows)
-    unlabelled = sum(not r.classes and not r.spans for r in rows)
-    if adapter == "label-studio":  # tasks without an annotation are not rows at all
+    empty = sum(not r.classes and not r.spans for r in rows)
+    unlabelled = empty
+    if adapter == "label-studio":  # tasks without a kept annotation are not rows at all
         import json
 
         unlabelled += len(json.loads(path.read_text(encoding="utf-8"))) - len(rows)
-    return Inspection(path, adapter, len(rows) - unlabelled, sentence, spans, {}, unlabelled)
+    return Inspection(path, adapter, len(rows) - empty, sentence, spans, {}, unlabelled)
 
 
 def guess_meanings(found: Inspection, positive: list[str]) -> dict[str, str]:

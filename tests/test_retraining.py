@@ -360,3 +360,30 @@ def test_compare_of_a_model_with_itself_is_exactly_zero(trained):
     result = runner.invoke(app, ["compare", str(trained / "model"), str(trained / "model"), data, "--resamples", "20"])
     assert result.exit_code == 0, result.output
     assert "+0.0000  [+0.0000, +0.0000]  no clear difference" in result.output
+
+
+def test_init_config_reads_label_studio_exports_and_tables(tmp_path):
+    from stance.init_config import inspect
+
+    tasks = [
+        {"data": {"text": f"Sentence {i}."}, "annotations": [{"result": [
+            {"type": "choices", "value": {"choices": ["Opinion" if i % 3 else "Fact"]}},
+            {"type": "labels", "value": {"start": 0, "end": 8, "labels": ["Loaded"]}},
+        ]}]}
+        for i in range(9)
+    ] + [{"data": {"text": "Not labelled yet."}, "predictions": []}]  # fmt: skip
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks))
+    found = inspect(path)
+    assert found.adapter == "label-studio" and found.rows == 9 and found.unlabelled == 1
+    assert found.sentence_labels == {"Opinion": 6, "Fact": 3} and found.span_labels == {"Loaded": 9}
+    out = tmp_path / "ls.yaml"
+    result = runner.invoke(app, ["init-config", str(out), "--data", str(path), "--framing-positive", "Opinion"])
+    assert result.exit_code == 0, result.output
+    labels = load_config(out).data.datasets[0].labels
+    assert labels == {"Opinion": "editorial", "Fact": "neutral", "Loaded": "loaded_language"}
+    table = tmp_path / "mine.csv"
+    table.write_text("sentence,bias\nOne.,yes\nTwo.,no\n")
+    found = inspect(table)
+    assert found.adapter == "table" and found.columns == {"text": "sentence", "framing": "bias"}
+    assert found.sentence_labels == {"yes": 1, "no": 1}
