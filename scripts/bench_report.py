@@ -54,7 +54,7 @@ def browse(index: Path) -> dict[str, float] | None:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page()
         started = time.perf_counter()
-        page.goto(index.as_uri())
+        page.goto(index.resolve().as_uri())
         page.wait_for_selector("#articles tbody tr")
         loaded = time.perf_counter() - started
         started = time.perf_counter()
@@ -82,7 +82,9 @@ def main() -> None:
     stats = build_site([records], args.out / "site")
     print(f"articles {n}; pages {stats.pages}; build {stats.seconds:.1f} s; size {stats.bytes / 1e6:.1f} MB")
     index = args.out / "site" / "index.html"
-    print(f"index.html {index.stat().st_size / 1e3:.0f} kB; articles.js {(args.out / 'site' / 'articles.js').stat().st_size / 1e6:.1f} MB")
+    print(
+        f"index.html {index.stat().st_size / 1e3:.0f} kB; articles.js {(args.out / 'site' / 'articles.js').stat().st_size / 1e6:.1f} MB"
+    )
     timing = browse(index)
     if timing is None:
         print("browser timings: skipped (needs chromium and playwright)")

@@ -2,8 +2,9 @@
 
 Both models score the same labelled sentences. Per head and corpus it reports each model's headline
 figures and the difference B - A with a 95% bootstrap interval: groups (articles, or sentences where
-each is its own group) are resampled with replacement, both models are re-scored on every resample,
-so the interval is of the *paired* difference. Then the sentences where the two disagree most.
+each is its own group) are resampled with replacement, both models are re-scored on every resample
+(from each group's counts, summed: every figure is a micro sum or a confusion matrix), so the interval
+is of the *paired* difference. Then the sentences where the two disagree most.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .examples import Example, encode_examples
 from .heads import HEADS
@@ -49,19 +52,70 @@ def _groups(examples: list[Example]) -> list[list[int]]:
     return list(by_group.values())
 
 
+def _parts(metrics: dict) -> dict | None:
+    """A head's metrics on some sentences as additive counts (every reported F1 is a micro sum over
+    sentences, or a confusion matrix), so a resample's figure is its groups' counts summed."""
+    if not metrics.get("n"):
+        return None
+    if "confusion_matrix" in metrics:
+        return {"n": metrics["n"], "cm": np.asarray(metrics["confusion_matrix"]["rows_gold_cols_pred"], dtype=float)}
+    counts = {"n": metrics["n"]}
+    for key, m in (
+        ("word", metrics["word"]),
+        ("overlap", metrics["span"]["overlap"]),
+        ("exact", metrics["span"]["exact"]),
+    ):
+        # tp among predictions and among gold (they differ for overlap matching), and both totals.
+        counts[key] = np.array(
+            [round(m["precision"] * m["n_pred"]), m["n_pred"], round(m["recall"] * m["n_gold"]), m["n_gold"]],
+            dtype=float,
+        )
+    return counts
+
+
+def _f1(tp_p: float, n_pred: float, tp_g: float, n_gold: float) -> float:
+    precision = tp_p / n_pred if n_pred else 0.0
+    recall = tp_g / n_gold if n_gold else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _headline_of(head, parts: dict) -> dict[str, float]:
+    """The head's headline figures from summed counts (macro-F1 as sklearn computes it, zero_division=0)."""
+    if "cm" in parts:
+        cm = parts["cm"]
+        tp = np.diag(cm)
+        f1 = [_f1(tp[i], cm[:, i].sum(), tp[i], cm[i].sum()) for i in range(len(tp))]
+        metrics = {"n": parts["n"], "macro_f1": float(np.mean(f1)), "ece": float("nan")}
+    else:
+        metrics = {
+            "n": parts["n"],
+            "word": {"f1": _f1(*parts["word"])},
+            "span": {"overlap": {"f1": _f1(*parts["overlap"])}, "exact": {"f1": _f1(*parts["exact"])}},
+        }
+    return {k: v for k, v in head.headline(metrics).items() if not k.endswith("_ece")}
+
+
 def bootstrap_deltas(
     a: Scored, b: Scored, examples: list[Example], head_name: str, resamples: int, seed: int
 ) -> dict[str, dict[str, float]]:
     """Per headline metric of `head_name`: A, B, B - A and its 95% percentile interval over
-    `resamples` group-bootstrap resamples."""
+    `resamples` group-bootstrap resamples. Each group is scored once; a resample sums its groups' counts."""
+    head = HEADS[head_name]
     rows = list(range(len(examples)))
     base_a, base_b = a.headline(head_name, rows), b.headline(head_name, rows)
-    groups = _groups(examples)
+    calibration = lambda s: {"loaded_threshold": float(s.model.loaded_threshold)}  # noqa: E731
+    per_group = []
+    for g in _groups(examples):
+        pa = _parts(head.metrics([a.encoded[i] for i in g], [a.outputs[head_name][i] for i in g], calibration(a)))
+        pb = _parts(head.metrics([b.encoded[i] for i in g], [b.outputs[head_name][i] for i in g], calibration(b)))
+        if pa is not None and pb is not None:
+            per_group.append((pa, pb))
     rng = random.Random(seed)
     draws: dict[str, list[float]] = defaultdict(list)
-    for _ in range(resamples):
-        sample = [i for g in rng.choices(groups, k=len(groups)) for i in g]
-        ra, rb = a.headline(head_name, sample), b.headline(head_name, sample)
+    for _ in range(resamples if per_group else 0):
+        sample = rng.choices(per_group, k=len(per_group))
+        sums = [{k: sum(p[side][k] for p in sample) for k in sample[0][side]} for side in (0, 1)]
+        ra, rb = _headline_of(head, sums[0]), _headline_of(head, sums[1])
         for key in base_a:
             if key in ra and key in rb:
                 draws[key].append(rb[key] - ra[key])

@@ -103,7 +103,7 @@ def _data_line(spec) -> str:
     return f"- `{spec.path}` ({spec.adapter}): user-supplied data"
 
 
-def _adapted_section(adapted: dict | None) -> str:
+def _adapted_section(adapted: dict | None, model_dir: Path) -> str:
     if not adapted:
         return ""
     inherited = ", ".join(adapted["inherited"]) or "none"
@@ -112,7 +112,8 @@ def _adapted_section(adapted: dict | None) -> str:
 Continued from `{adapted["init_from"]}` (see its own card for what it was trained on). Heads trained
 on the data below: {", ".join(adapted["retrained"])}. Heads inherited from it without new labels: {inherited};
 their weights are unchanged, but the encoder under them moved, so their figures may have drifted:
-measure it with `stance compare {adapted["init_from"]} THIS_MODEL DATA`.
+measure it with `stance compare {adapted["init_from"]} {model_dir} DATA` (the init model's own
+validation splits, e.g. `babe:babe@validation`, are never trained on).
 """
 
 
@@ -152,7 +153,7 @@ aids for a human reader, not verdicts about an outlet or an author.
 
 ## Training data
 {data_lines}
-{_adapted_section(metrics.get("adapted"))}
+{_adapted_section(metrics.get("adapted"), model_dir)}
 {dedup}drawn by group (a sentence, or an article where the corpus has them) with seed {config.training.seed}.
 {_notes_section(metrics.get("notes") or [])}
 ## Metrics on the validation splits

@@ -387,3 +387,32 @@ def test_init_config_reads_label_studio_exports_and_tables(tmp_path):
     found = inspect(table)
     assert found.adapter == "table" and found.columns == {"text": "sentence", "framing": "bias"}
     assert found.sentence_labels == {"yes": 1, "no": 1}
+
+
+def test_bootstrap_counts_add_up_to_the_full_figures(trained):
+    """The intervals sum per-group counts: over all groups, that must give exactly the headline figures."""
+    from stance.comparison import _groups, _headline_of, _parts, score_with
+    from stance.config import DatasetConfig
+    from stance.heads import HEADS
+    from stance.modeling import load_model
+
+    model, tokenizer, config = load_model(trained / "model")
+    examples = []
+    for adapter, path in (("ptc", "ptc"), ("checkthat", "checkthat"), ("newsmtsc", "newsmtsc/train.jsonl")):
+        examples += load_dataset_examples(DatasetConfig(adapter=adapter, path=path), FIXTURES)
+    scored = score_with(model, tokenizer, examples, int(config["max_length"]))
+    checked = 0
+    for head in model.head_specs:
+        whole = scored.headline(head.name, list(range(len(examples))))
+        parts = [
+            _parts(head.metrics([scored.encoded[i] for i in g], [scored.outputs[head.name][i] for i in g],
+                                {"loaded_threshold": float(model.loaded_threshold)}))
+            for g in _groups(examples)
+        ]  # fmt: skip
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            continue
+        summed = {k: sum(p[k] for p in parts) for k in parts[0]}
+        assert _headline_of(HEADS[head.name], summed) == pytest.approx(whole), head.name
+        checked += 1
+    assert checked >= 3  # framing, loaded terms and stance
