@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--replay", type=int, default=400)
     parser.add_argument("--resamples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--reuse", action="store_true", help="keep runs and comparisons an earlier call finished")
     args = parser.parse_args()
     source = DATA / "checkthat_subjectivity_en"
     if not source.is_dir():
@@ -79,17 +80,27 @@ def main() -> None:
         "continued from default": [],
         f"continued + replay {args.replay}": [f"data.replay={args.replay}"],
         "from the base encoder": ["model.init_from=null", "training.learning_rate=8e-5"],
+        "continued, encoder frozen (heads only)": ["model.freeze_encoder=true", "training.head_learning_rate=3e-3"],
+        "continued + replay 2000": ["data.replay=2000"],
     }
     seconds = {}
     for i, (name, overrides) in enumerate(runs.items()):
-        replay = [] if "replay" in name else ["data.replay=0"]
-        seconds[name] = stance("train", str(config), *replay, *overrides, "-o", str(out / f"run-{i}"), "--force")
+        replay = [] if any(o.startswith("data.replay") for o in overrides) else ["data.replay=0"]
+        run, timing = out / f"run-{i}", out / f"run-{i}" / "seconds.txt"
+        if args.reuse and timing.exists():  # a finished run of an earlier call
+            seconds[name] = float(timing.read_text())
+            continue
+        seconds[name] = stance("train", str(config), *replay, *overrides, "-o", str(run), "--force")
+        timing.write_text(f"{seconds[name]:.1f}\n")
     # Forgetting: the default model's own validation splits (none of it trained on by any run here).
     own = ["babe:babe@validation", "ptc:semeval2020_task11_ptc@validation",
            "newsmtsc:newsmtsc/train.jsonl@validation", "polnear:polnear/train@validation"]  # fmt: skip
     figures = {}
     for i, name in enumerate(runs):
         report = out / f"compare-{i}.json"
+        if args.reuse and report.exists():
+            figures[name] = json.loads(report.read_text())
+            continue
         stance(
             "compare", "models/default", str(out / f"run-{i}" / "model"), f"doccano:{held_out}", *own,
             "--labels", "SUBJ=editorial,OBJ=neutral", "--resamples", str(args.resamples), "-o", str(report),

@@ -104,6 +104,9 @@ class ModelConfig(Section):
     # encoder: its encoder, tokenizer and heads are the start; heads the new data does not label
     # keep their trained weights. base_model is then the init model's base.
     init_from: str | None = None
+    # Train only the heads; the encoder keeps its weights. With init_from, the heads the new data does
+    # not label then give exactly their old outputs (no forgetting), at the price of a smaller gain.
+    freeze_encoder: bool = False
 
 
 class TrainingConfig(Section):

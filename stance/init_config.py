@@ -195,6 +195,7 @@ model:
   freeze_embeddings: {str(m.freeze_embeddings).lower()}      # keeps the model small: embeddings come from the base
   save_dtype: {m.save_dtype}         # dtype of the stored weights
   mark_mentions: {str(m.mark_mentions).lower()}
+  freeze_encoder: {str(m.freeze_encoder).lower()}        # true: train only the heads (the others then cannot forget)
 
 training:
   seed: {t.seed}

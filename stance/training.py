@@ -327,11 +327,14 @@ def can_select(validation: list, heads: list[Head]) -> bool:
 
 
 def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
-    encoder = load_encoder(config.model.base_model)
-    if config.model.freeze_embeddings:
-        for p in encoder.embeddings.parameters():
-            p.requires_grad = False
-    return StanceModel(encoder, dropout=config.model.dropout, heads=heads, mark_mentions=config.model.mark_mentions)
+    model = StanceModel(
+        load_encoder(config.model.base_model),
+        dropout=config.model.dropout,
+        heads=heads,
+        mark_mentions=config.model.mark_mentions,
+    )
+    freeze_encoder(model, config)
+    return model
 
 
 def resolve_init(name: str) -> Path:
@@ -364,10 +367,21 @@ def adapt_model(init_dir: Path, config: TrainConfig, heads: list[Head]) -> tuple
     for head in inherited:
         for p in model.heads[head.name].parameters():
             p.requires_grad = False
-    if config.model.freeze_embeddings:
-        for p in model.encoder.embeddings.parameters():
-            p.requires_grad = False
+    freeze_encoder(model, config)
     return model, inherited
+
+
+def freeze_encoder(model: StanceModel, config: TrainConfig) -> None:
+    """Frozen embeddings (or, with model.freeze_encoder, the whole encoder) take no gradient."""
+    frozen = (
+        model.encoder
+        if config.model.freeze_encoder
+        else model.encoder.embeddings
+        if config.model.freeze_embeddings
+        else None
+    )
+    for p in frozen.parameters() if frozen is not None else ():
+        p.requires_grad = False
 
 
 RUN_FILES = (DIR_CHECKPOINT, DIR_CHECKPOINT + ".tmp", DIR_CHECKPOINT + ".old", DIR_MODEL_BEST, DIR_MODEL, LOG_NAME)

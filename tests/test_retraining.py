@@ -416,3 +416,24 @@ def test_bootstrap_counts_add_up_to_the_full_figures(trained):
         assert _headline_of(HEADS[head.name], summed) == pytest.approx(whole), head.name
         checked += 1
     assert checked >= 3  # framing, loaded terms and stance
+
+
+def test_a_frozen_encoder_leaves_the_inherited_heads_outputs_unchanged(tmp_path, trained, tiny_base):
+    """model.freeze_encoder: only the heads train, so a head without new labels answers exactly as before."""
+    from stance.comparison import score_with
+    from stance.config import DatasetConfig
+    from stance.modeling import load_model
+
+    doccano_file(tmp_path / "mine.jsonl")
+    labels = {"BIASED": "editorial", "NEUTRAL": "neutral"}
+    config = config_for(tmp_path, tiny_base, {"adapter": "doccano", "path": "mine.jsonl", "labels": labels})
+    out = tmp_path / "run"
+    overrides = [f"model.init_from={trained / 'model'}", "model.freeze_encoder=true"]
+    result = runner.invoke(app, ["train", str(config), "-o", str(out), *overrides])
+    assert result.exit_code == 0, result.output
+    examples = load_dataset_examples(DatasetConfig(adapter="newsmtsc", path="newsmtsc/train.jsonl"), FIXTURES)
+    before = score_with(*load_model(trained / "model")[:2], examples, 48)
+    after = score_with(*load_model(out / "model")[:2], examples, 48)
+    flat = lambda s: [p for sentence in s.outputs["stance"] for mention in sentence for p in mention]  # noqa: E731
+    assert flat(before) and flat(before) == pytest.approx(flat(after), abs=1e-4)
+    assert before.outputs["framing"] != after.outputs["framing"]  # the retrained head did move
