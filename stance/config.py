@@ -144,6 +144,15 @@ class TrainConfig(Section):
     model: ModelConfig = ModelConfig()
     training: TrainingConfig = TrainingConfig()
 
+    @model_validator(mode="after")
+    def _replay_needs_init(self) -> TrainConfig:
+        if self.data.replay and not self.model.init_from:
+            raise ValueError(
+                f"expected model.init_from with data.replay={self.data.replay} (replay mixes in the init model's "
+                "own corpora), found none; set model.init_from: default, or data.replay: 0"
+            )
+        return self
+
     def data_root(self) -> Path:
         return Path(os.environ.get(DATA_ROOT_ENV) or self.data.root)
 
