@@ -76,12 +76,14 @@ def main() -> None:
         "default",
         "--force",
     )
+    # init-config writes freeze_encoder: true with --init-from; each run states its choice.
+    full = ["model.freeze_encoder=false"]
     runs = {
-        "continued from default": [],
-        f"continued + replay {args.replay}": [f"data.replay={args.replay}"],
-        "from the base encoder": ["model.init_from=null", "training.learning_rate=8e-5"],
+        "continued from default": full,
+        f"continued + replay {args.replay}": [*full, f"data.replay={args.replay}"],
+        "from the base encoder": [*full, "model.init_from=null", "training.learning_rate=8e-5"],
         "continued, encoder frozen (heads only)": ["model.freeze_encoder=true", "training.head_learning_rate=3e-3"],
-        "continued + replay 2000": ["data.replay=2000"],
+        "continued + replay 2000": [*full, "data.replay=2000"],
     }
     seconds = {}
     for i, (name, overrides) in enumerate(runs.items()):

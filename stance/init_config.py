@@ -23,7 +23,6 @@ LABEL_COLUMNS = ("label", "labels", "framing", "bias", "class", "category")
 SPAN_HINTS = {"loaded": "loaded_language", "bias": "loaded_language", "name": "name_calling", "insult": "name_calling"}
 # Below this many labelled sentences a per-step evaluation schedule is mostly noise: evaluate per epoch.
 SMALL_CORPUS = 2000
-REPLAY = 400  # init model sentences mixed in when its corpora are at hand (scripts/retrain_demo.py measures it)
 
 
 @dataclass
@@ -143,7 +142,7 @@ def replay_available(init_from: str | None) -> bool:
 
 
 def render_config(
-    found: Inspection, meanings: dict[str, str], init_from: str | None, data_path: str, replay: int = 0
+    found: Inspection, meanings: dict[str, str], init_from: str | None, data_path: str, replay_ok: bool = False
 ) -> str:
     """The config text: every setting with its value and a comment saying what it does."""
     m, t, d = ModelConfig(), TrainingConfig(), DataConfig(datasets=[DatasetConfig(adapter="table", path="x")])
@@ -179,9 +178,9 @@ def render_config(
 data:
   root: {d.root}           # where data.replay finds the init model's corpora ($STANCE_DATA overrides)
   validation_fraction: {d.validation_fraction}       # share held out (by group) to choose the checkpoint, threshold and temperature
-  replay: {replay}                    # with init_from: mix this many of the init model's training sentences in,
-                               # so the heads your data does not label do not drift (0: none; needs its corpora
-                               # under root{"" if replay or not init_from else ", which were not found there"})
+  replay: 0                    # with init_from and freeze_encoder: false, mix this many of the init model's
+                               # training sentences in (e.g. 2000), so the heads your data does not label drift
+                               # less; needs its corpora under root{" (found there)" if replay_ok else " (not found there)" if init_from else ""}
   datasets:
     - adapter: {found.adapter}
       path: {_yaml_scalar(data_path)}
@@ -195,7 +194,9 @@ model:
   freeze_embeddings: {str(m.freeze_embeddings).lower()}      # keeps the model small: embeddings come from the base
   save_dtype: {m.save_dtype}         # dtype of the stored weights
   mark_mentions: {str(m.mark_mentions).lower()}
-  freeze_encoder: {str(m.freeze_encoder).lower()}        # true: train only the heads (the others then cannot forget)
+  freeze_encoder: {"true" if init_from else "false"}        # true: train only the heads, so the heads your data does not label
+                               # cannot forget (measured on 500 sentences: +5.0 points on your held-out data
+                               # and no change elsewhere, against +8.1 and -4.5 on stance with false; see README)
 
 training:
   seed: {t.seed}
@@ -231,6 +232,6 @@ def write_config(
                 f"expected each --framing-positive label in {data}, found no {label!r} among "
                 f"{sorted(found.sentence_labels)}"
             )
-    replay = REPLAY if replay_available(init_from) else 0
-    Path(out).write_text(render_config(found, meanings, init_from, str(data), replay), encoding="utf-8")
+    replay_ok = replay_available(init_from)
+    Path(out).write_text(render_config(found, meanings, init_from, str(data), replay_ok), encoding="utf-8")
     return found, meanings
