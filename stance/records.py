@@ -167,6 +167,30 @@ def flat_columns(fields: Iterable[str] = ()) -> list[str]:
     return FLAT_COLUMNS + [f for f in fields if f not in FLAT_COLUMNS and f not in PREFIXED]
 
 
+# The flat columns that `flatten` splits out of `voice` and `framing` (not, say, `framing_index`).
+PREFIXED_COLUMNS = {f"voice_{k}" for k in VoiceField.__annotations__} | {
+    f"framing_{k}" for k in FramingField.__annotations__
+}
+TEXT_COLUMNS = {"record", "doc_id", "path", "text", "error", "voice_label", "voice_source"}
+
+
+def unflatten(row: dict) -> dict:
+    """A Parquet (or CSV) row back into a record, `flatten`'s inverse; empty cells are left out and
+    every column that is not a scalar holds JSON text."""
+    record: dict = {}
+    for key, value in row.items():
+        if value is None:
+            continue
+        if key in PREFIXED_COLUMNS:
+            prefix, _, sub = key.partition("_")
+            record.setdefault(prefix, {})[sub] = value
+        elif isinstance(value, str) and key not in TEXT_COLUMNS:
+            record[key] = json.loads(value)
+        else:
+            record[key] = value
+    return record
+
+
 def flatten(record: dict, columns: list[str] = FLAT_COLUMNS) -> dict:
     row: dict = {}
     for key, value in record.items():

@@ -25,8 +25,9 @@ from pathlib import Path
 
 from .errors import InputError
 from .labels import STANCE_LABELS
-from .records import EDITORIAL, ERROR, SENTENCE, SUMMARY
+from .records import EDITORIAL, ERROR, SENTENCE, SUMMARY, unflatten
 from .site_assets import CSS, JS
+from .summary import CorpusSummary
 
 OUTLET, SOURCES = "outlet", "sources"  # whose voice: the outlet's own, or quoted / attributed speech
 VOICE_BUCKETS = {OUTLET: "outlet's own voice", SOURCES: "quoted or attributed speech"}
@@ -44,22 +45,6 @@ def bucket(voice: dict | None) -> str:
 
 
 # ---------------------------------------------------------------------------- reading records
-
-
-def _unflatten(row: dict) -> dict:
-    """A CSV / Parquet row back into a record (records.flatten's inverse)."""
-    record: dict = {}
-    for key, value in row.items():
-        if value is None:
-            continue
-        prefix, _, sub = key.partition("_")
-        if prefix in ("voice", "framing") and sub:
-            record.setdefault(prefix, {})[sub] = value
-        elif isinstance(value, str) and value[:1] in "[{" and key in ("loaded_terms", "stance", "framing_index"):
-            record[key] = json.loads(value)
-        else:
-            record[key] = value
-    return record
 
 
 def score_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -82,7 +67,7 @@ def read_records(paths: Iterable[str | Path]) -> Iterator[dict]:
             import pyarrow.parquet as pq
 
             for batch in pq.ParquetFile(str(path)).iter_batches():
-                yield from (_unflatten(row) for row in batch.to_pylist())
+                yield from (unflatten(row) for row in batch.to_pylist())
             continue
         if path.suffix != ".jsonl":
             raise InputError(f"expected a .jsonl or .parquet score file from `stance score`, found {path.name!r}")
@@ -152,22 +137,25 @@ def articles(records: Iterable[dict], group_by: str = "folder") -> Iterator[Arti
 
 @dataclass
 class Tally:
-    documents: int = 0
-    failed: int = 0
-    sentences: int = 0
-    editorial: int = 0
-    flagged: int = 0
+    """What the index shows: the corpus totals and stance by view (the same `CorpusSummary` that
+    `stance score` prints, fed each article's closing record), plus what the report adds per group,
+    per voice and per article."""
+
+    corpus: CorpusSummary = field(default_factory=CorpusSummary)
     groups: dict = field(default_factory=lambda: defaultdict(Counter))
     group_scores: dict = field(default_factory=lambda: defaultdict(float))
     terms: dict = field(default_factory=lambda: {OUTLET: Counter(), SOURCES: Counter()})
     alternatives: dict = field(default_factory=dict)  # term -> its alternatives, where the lexicon has some
-    stance: dict = field(default_factory=lambda: defaultdict(lambda: {OUTLET: Counter(), SOURCES: Counter()}))
     rows: list = field(default_factory=list)
 
+    @property
+    def articles(self) -> int:
+        return self.corpus.documents + self.corpus.failed
+
     def add(self, art: Article, href: str) -> None:
-        self.documents += 1
-        if art.error is not None:
-            self.failed += 1
+        closing = art.summary if art.error is None else {"record": ERROR, "path": art.path, "error": art.error}
+        if closing is not None:
+            self.corpus.add(closing)
         g = self.groups[art.group]
         ed = art.editorial
         g["documents"] += 1
@@ -175,9 +163,6 @@ class Tally:
         g["editorial"] += len(ed)
         g["flagged"] += art.flagged
         self.group_scores[art.group] += sum(s["framing"]["score"] for s in ed)
-        self.sentences += len(art.sentences)
-        self.editorial += len(ed)
-        self.flagged += art.flagged
         words = Counter()
         for s in art.sentences:
             for t in s.get("loaded_terms") or []:
@@ -186,8 +171,6 @@ class Tally:
                 words[term] += 1
                 if t.get("alternatives"):
                     self.alternatives.setdefault(term, t["alternatives"])
-            for st in s.get("stance") or []:
-                self.stance[st["target"]][bucket(st.get("voice") or s.get("voice"))][st["label"]] += 1
         mean = art.mean_score
         self.rows.append(
             {
@@ -254,15 +237,15 @@ def share_bar(share: float, width: int = 160) -> str:
 
 
 def index_page(tally: Tally, title: str, seconds: float | None = None) -> str:
-    share = tally.flagged / tally.editorial if tally.editorial else 0.0
+    corpus = tally.corpus
     figures = "".join(
         [
-            _figure("articles", f"{tally.documents:,}"),
-            _figure("sentences", f"{tally.sentences:,}"),
-            _figure("flagged editorial sentences", f"{tally.flagged:,}"),
-            _figure("flagged share (outlet's own voice)", f"{share:.1%}"),
+            _figure("articles", f"{tally.articles:,}"),
+            _figure("sentences", f"{corpus.sentences:,}"),
+            _figure("flagged editorial sentences", f"{corpus.flagged:,}"),
+            _figure("flagged share (outlet's own voice)", f"{corpus.share_flagged:.1%}"),
         ]
-        + ([_figure("articles that failed", tally.failed)] if tally.failed else [])
+        + ([_figure("articles that failed", corpus.failed)] if corpus.failed else [])
     )
     group_rows = "".join(
         f"<tr><td>{esc(name)}</td><td class=num>{g['documents']}</td><td class=num>{g['sentences']}</td>"
@@ -281,9 +264,9 @@ def index_page(tally: Tally, title: str, seconds: float | None = None) -> str:
         + "</tbody></table></div>"
         for b in (OUTLET, SOURCES)
     )
-    targets = sorted(tally.stance.items(), key=lambda kv: -sum(sum(c.values()) for c in kv[1].values()))
     stance_rows = "".join(
-        f"<tr><td>{esc(target)}</td><td>{stance_bars(counts)}</td></tr>" for target, counts in targets[:TOP_TARGETS]
+        f"<tr><td>{esc(target)}</td><td>{stance_bars(corpus.stance_by_view[target])}</td></tr>"
+        for target, _ in corpus.targets_by_mentions()[:TOP_TARGETS]
     )
     legend = "".join(
         f'<span><span class="swatch" style="background:{colour}"></span>{label}</span>'
@@ -428,7 +411,7 @@ def build_site(
         href = f"a/{n:06d}.html"
         (out / href).write_text(article_page(art), encoding="utf-8")
         tally.add(art, href)
-    if not tally.documents:
+    if not tally.rows:
         raise InputError(f"expected score records in {', '.join(map(str, paths))}, found none")
     (out / "style.css").write_text(CSS, encoding="utf-8")
     (out / "site.js").write_text(JS, encoding="utf-8")
@@ -436,4 +419,4 @@ def build_site(
     seconds = time.perf_counter() - started
     (out / "index.html").write_text(index_page(tally, title, seconds), encoding="utf-8")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    return SiteStats(tally.documents, tally.documents + 1, size, time.perf_counter() - started)
+    return SiteStats(len(tally.rows), len(tally.rows) + 1, size, time.perf_counter() - started)

@@ -147,7 +147,7 @@ class CorpusSummary:
             if len(self.terms) > TALLY_CAP:
                 self.terms = Counter(dict(self.terms.most_common(TALLY_CAP // 2)))
             if len(self.stance) > TALLY_CAP:
-                self.stance = defaultdict(Counter, self._targets_by_mentions()[: TALLY_CAP // 2])
+                self.stance = defaultdict(Counter, self.targets_by_mentions()[: TALLY_CAP // 2])
                 for tally in (self.stance_by_view, self.speakers):
                     for target in [t for t in tally if t not in self.stance]:
                         del tally[target]
@@ -180,13 +180,13 @@ class CorpusSummary:
                     "sources": _counts(self.stance_by_view[t]["sources"]),
                     "top_sources": [{"source": name, "n": n} for name, n in self.speakers[t].most_common(TOP_SOURCES)],
                 }
-                for t, counts in self._targets_by_mentions()[:20]
+                for t, counts in self.targets_by_mentions()[:20]
             ],
             "failures": [{"path": p, "error": e} for p, e in self.errors],
             "skipped": self.skipped_files,
         }
 
-    def _targets_by_mentions(self) -> list[tuple[str, Counter]]:
+    def targets_by_mentions(self) -> list[tuple[str, Counter]]:
         """(target, stance counts), most-mentioned target first."""
         return sorted(self.stance.items(), key=lambda kv: -sum(kv[1].values()))
 
@@ -203,7 +203,7 @@ class CorpusSummary:
         table.add_row("editorial sentences flagged", f"{self.flagged} / {self.editorial} ({self.share_flagged:.1%})")
         table.add_row("mean editorial framing score", f"{self.mean_framing or 0.0:.3f}")
         table.add_row("top loaded terms", ", ".join(f"{t} ({c})" for t, c in self.terms.most_common(8)) or "-")
-        for target, counts in self._targets_by_mentions()[:8]:
+        for target, counts in self.targets_by_mentions()[:8]:
             views = self.stance_by_view[target]
             row = f"all: {_line(counts)}\noutlet: {_line(views['outlet'])}\nquoted sources: {_line(views['sources'])}"
             top = ", ".join(f"{name} ({n})" for name, n in self.speakers[target].most_common(TOP_SOURCES))
