@@ -16,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .bootstrap import interval
 from .examples import Example, encode_examples
 from .heads import HEADS
 from .inference import predict
+from .metrics import _f1 as f1_counts
 
 
 @dataclass
@@ -73,24 +75,18 @@ def _parts(metrics: dict) -> dict | None:
     return counts
 
 
-def _f1(tp_p: float, n_pred: float, tp_g: float, n_gold: float) -> float:
-    precision = tp_p / n_pred if n_pred else 0.0
-    recall = tp_g / n_gold if n_gold else 0.0
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
 def _headline_of(head, parts: dict) -> dict[str, float]:
     """The head's headline figures from summed counts (macro-F1 as sklearn computes it, zero_division=0)."""
     if "cm" in parts:
         cm = parts["cm"]
         tp = np.diag(cm)
-        f1 = [_f1(tp[i], cm[:, i].sum(), tp[i], cm[i].sum()) for i in range(len(tp))]
+        f1 = [f1_counts(tp[i], cm[:, i].sum(), tp[i], cm[i].sum())["f1"] for i in range(len(tp))]
         metrics = {"n": parts["n"], "macro_f1": float(np.mean(f1)), "ece": float("nan")}
     else:
         metrics = {
             "n": parts["n"],
-            "word": {"f1": _f1(*parts["word"])},
-            "span": {"overlap": {"f1": _f1(*parts["overlap"])}, "exact": {"f1": _f1(*parts["exact"])}},
+            "word": f1_counts(*parts["word"]),
+            "span": {"overlap": f1_counts(*parts["overlap"]), "exact": f1_counts(*parts["exact"])},
         }
     return {k: v for k, v in head.headline(metrics).items() if not k.endswith("_ece")}
 
@@ -123,9 +119,7 @@ def bootstrap_deltas(
     for key in base_a:
         if key not in base_b:
             continue
-        values = sorted(draws[key])
-        low = values[int(0.025 * (len(values) - 1))] if values else float("nan")
-        high = values[int(0.975 * (len(values) - 1))] if values else float("nan")
+        low, high = interval(draws[key])
         out[key] = {"a": base_a[key], "b": base_b[key], "delta": base_b[key] - base_a[key], "low": low, "high": high}
     return out
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bootstrap import interval
 from .labels import STANCE_LABELS
 from .report import CSS, OUTLET, SOURCES, VOICE_BUCKETS, Article, articles, bucket, esc, page, read_records, stance_bars
 
@@ -61,11 +62,6 @@ def _rates(arts: list[Article]) -> tuple[float, float] | None:
     return (flagged / editorial, scores / editorial) if editorial else None
 
 
-def _interval(values: list[float]) -> tuple[float, float]:
-    values = sorted(values)
-    return values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))]
-
-
 def bootstrap(a: Side, b: Side, resamples: int = 1000, seed: int = 13) -> dict:
     """Flagged share and mean framing per side and B - A, with 95% intervals from resampling articles."""
     rng = random.Random(seed)
@@ -87,7 +83,7 @@ def bootstrap(a: Side, b: Side, resamples: int = 1000, seed: int = 13) -> dict:
     (a_share, a_mean), (b_share, b_mean) = rates_a, rates_b
     point = {"a_share": a_share, "b_share": b_share, "d_share": b_share - a_share,
              "a_mean": a_mean, "b_mean": b_mean, "d_mean": b_mean - a_mean}  # fmt: skip
-    return {k: {"value": point[k], "low": _interval(v)[0], "high": _interval(v)[1]} for k, v in draws.items()}
+    return {k: dict(zip(("value", "low", "high"), (point[k], *interval(v)))) for k, v in draws.items()}
 
 
 def compare_sides(a: Side, b: Side, resamples: int = 1000) -> dict:

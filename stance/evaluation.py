@@ -183,16 +183,9 @@ def parse_data_spec(spec: str) -> tuple[str, str, str | None]:
 
 def parse_label_map(options: list[str]) -> dict[str, str]:
     """`--labels SUBJ=editorial,OBJ=neutral` (repeatable): what a file's label names mean."""
-    mapping: dict[str, str] = {}
-    for option in options:
-        for pair in option.split(","):
-            name, sep, meaning = (x.strip() for x in pair.partition("="))
-            if not sep or not name or not meaning:
-                raise DataError(
-                    f"expected --labels NAME=MEANING pairs such as SUBJ=editorial,OBJ=neutral, found {pair!r}"
-                )
-            mapping[name] = meaning
-    return mapping
+    from .tabular import parse_pairs
+
+    return parse_pairs(options, "--labels", "NAME=MEANING", "SUBJ=editorial,OBJ=neutral")
 
 
 def load_eval_examples(

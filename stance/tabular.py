@@ -163,19 +163,24 @@ def _targets(text: str, cell: Any, where: str) -> list[TargetLabel]:
     return out
 
 
-def parse_columns(options: list[str]) -> dict[str, str]:
-    """`text=sentence,framing=label` (repeatable) as a column mapping, checked against FIELDS."""
+def parse_pairs(options: list[str], flag: str, shape: str, example: str) -> dict[str, str]:
+    """`a=b,c=d` options (repeatable) as a mapping; a malformed pair is an error naming `flag`."""
     mapping: dict[str, str] = {}
     for option in options:
         for pair in option.split(","):
-            field_name, sep, column = (x.strip() for x in pair.partition("="))
-            if not sep or not field_name or not column:
-                raise DataError(
-                    f"expected --columns FIELD=COLUMN pairs such as text=sentence,framing=label, found {pair!r}"
-                )
-            if field_name not in known_fields():
-                raise DataError(f"expected --columns fields from {known_fields()}, found {field_name!r}")
-            mapping[field_name] = column
+            key, sep, value = (x.strip() for x in pair.partition("="))
+            if not sep or not key or not value:
+                raise DataError(f"expected {flag} {shape} pairs such as {example}, found {pair!r}")
+            mapping[key] = value
+    return mapping
+
+
+def parse_columns(options: list[str]) -> dict[str, str]:
+    """`text=sentence,framing=label` (repeatable) as a column mapping, checked against FIELDS."""
+    mapping = parse_pairs(options, "--columns", "FIELD=COLUMN", "text=sentence,framing=label")
+    for field_name in mapping:
+        if field_name not in known_fields():
+            raise DataError(f"expected --columns fields from {known_fields()}, found {field_name!r}")
     return mapping
 
 

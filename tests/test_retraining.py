@@ -53,6 +53,15 @@ def config_for(tmp_path: Path, base: Path, data: dict, **training) -> Path:
     return path
 
 
+MINE = {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}}
+
+
+def mine_config(tmp_path: Path, base: Path, **training) -> Path:
+    """A 30-row doccano export and a config training on it (BIASED / NEUTRAL framing labels)."""
+    doccano_file(tmp_path / "mine.jsonl")
+    return config_for(tmp_path, base, MINE, **training)
+
+
 # ---------------------------------------------------------------------------- reading labels
 
 
@@ -237,12 +246,7 @@ def test_init_config_guesses_the_mapping_and_marks_what_it_cannot(tmp_path, tiny
 
 
 def test_a_tiny_corpus_trains_a_fixed_budget_with_no_temperature_and_only_its_head(tmp_path, tiny_base):
-    doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(
-        tmp_path,
-        tiny_base,
-        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
-    )
+    config = mine_config(tmp_path, tiny_base)
     result = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "run")])
     assert result.exit_code == 0, result.output
     assert "fixed budget" in result.output and "validation:" in result.output
@@ -259,13 +263,7 @@ def test_a_tiny_corpus_trains_a_fixed_budget_with_no_temperature_and_only_its_he
 
 
 def test_train_refuses_a_used_folder_without_force(trained, tmp_path, tiny_base):
-    doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(
-        tmp_path,
-        tiny_base,
-        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
-        epochs=1,
-    )
+    config = mine_config(tmp_path, tiny_base, epochs=1)
     out = tmp_path / "run"
     out.mkdir()
     (out / "train_log.jsonl").write_text('{"old": true}\n')
@@ -277,13 +275,7 @@ def test_train_refuses_a_used_folder_without_force(trained, tmp_path, tiny_base)
 
 
 def test_resume_uses_the_runs_own_settings_and_refuses_a_change(tmp_path, tiny_base):
-    doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(
-        tmp_path,
-        tiny_base,
-        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
-        epochs=1,
-    )
+    config = mine_config(tmp_path, tiny_base, epochs=1)
     out = tmp_path / "run"
     assert runner.invoke(app, ["train", str(config), "-o", str(out), "model.max_length=24"]).exit_code == 0
     saved = (out / "config.yaml").read_text()
@@ -297,12 +289,7 @@ def test_resume_uses_the_runs_own_settings_and_refuses_a_change(tmp_path, tiny_b
 
 
 def test_a_stance_model_as_base_model_points_to_init_from(tmp_path, trained):
-    doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(
-        tmp_path,
-        trained / "model",
-        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
-    )
+    config = mine_config(tmp_path, trained / "model")
     result = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "run")])
     assert result.exit_code == 2 and "model.init_from" in result.output
 
@@ -310,12 +297,7 @@ def test_a_stance_model_as_base_model_points_to_init_from(tmp_path, trained):
 def test_continuing_from_a_trained_model_keeps_the_heads_the_data_does_not_label(tmp_path, trained, tiny_base):
     from stance.modeling import load_model
 
-    doccano_file(tmp_path / "mine.jsonl")
-    config = config_for(
-        tmp_path,
-        tiny_base,
-        {"adapter": "doccano", "path": "mine.jsonl", "labels": {"BIASED": "editorial", "NEUTRAL": "neutral"}},
-    )
+    config = mine_config(tmp_path, tiny_base)
     out = tmp_path / "run"
     result = runner.invoke(app, ["train", str(config), "-o", str(out), f"model.init_from={trained / 'model'}"])
     assert result.exit_code == 0, result.output
@@ -424,9 +406,7 @@ def test_a_frozen_encoder_leaves_the_inherited_heads_outputs_unchanged(tmp_path,
     from stance.config import DatasetConfig
     from stance.modeling import load_model
 
-    doccano_file(tmp_path / "mine.jsonl")
-    labels = {"BIASED": "editorial", "NEUTRAL": "neutral"}
-    config = config_for(tmp_path, tiny_base, {"adapter": "doccano", "path": "mine.jsonl", "labels": labels})
+    config = mine_config(tmp_path, tiny_base)
     out = tmp_path / "run"
     overrides = [f"model.init_from={trained / 'model'}", "model.freeze_encoder=true"]
     result = runner.invoke(app, ["train", str(config), "-o", str(out), *overrides])
