@@ -111,11 +111,12 @@ def load(
     batch_size: int = 64,
     read_options: ReadOptions | None = None,
     alternatives: str | Path | None = None,
+    backend: str = "auto",
 ) -> Model:
     """Load a model directory (default: the shipped model, or $STANCE_MODEL) for scoring.
 
     The options are those of `stance score`: `device` auto/cpu/cuda/mps, `precision`
-    auto/fp32/int8/bf16/fp16, the framing flag `threshold`, an alias table, and how many
+    auto/fp32/int8/bf16/fp16, `backend` auto/onnx/torch, the framing flag `threshold`, an alias table, and how many
     targets to pick per article when none are given, and the neutral-alternatives lexicon
     (default: the shipped configs/alternatives.yaml).
     """
@@ -133,5 +134,6 @@ def load(
         device=device,
         precision=precision,
         alternatives=load_lexicon(alternatives),
+        backend=backend,
     )
     return Model(scorer, read_options)

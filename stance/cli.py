@@ -33,7 +33,11 @@ ALIASES_HELP = "YAML alias table, Name: \\[alias, ...] (default: the shipped con
 ALTERNATIVES_HELP = "YAML lexicon of neutral alternatives for loaded terms (default: the shipped one)."
 MODEL_HELP = "Model directory (default: the shipped model, or $STANCE_MODEL)."
 DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps."
-PRECISION_HELP = "auto (CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16 or bf16."
+PRECISION_HELP = "auto (ONNX: int8; torch CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16 or bf16."
+BACKEND_HELP = (
+    "auto (ONNX Runtime on the CPU, torch on a GPU), onnx (CPU, no torch import; fp32 or int8) or torch "
+    "(any device; bf16 and fp16)."
+)
 
 
 def _version(value: bool) -> None:
@@ -198,11 +202,16 @@ def cv(
     typer.echo(f"summary written to {output / 'cv.json'}")
 
 
-def _check_common(device: str, precision: str, threshold: float | None, paths: list[str]) -> None:
+def _check_common(
+    device: str, precision: str, threshold: float | None, paths: list[str], backend: str = "auto"
+) -> None:
     """Usage errors every scoring command shares, found before the model loads."""
     from .devices import PRECISIONS, check_device
     from .documents import missing_inputs
+    from .runtime import BACKENDS
 
+    if backend not in BACKENDS:
+        raise ValueError(f"expected --backend to be one of {', '.join(BACKENDS)}, found {backend!r}")
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError(f"expected --threshold in [0, 1], found {threshold}")
     if precision not in PRECISIONS:
@@ -291,6 +300,7 @@ def score(
     ),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
+    backend: str = typer.Option("auto", "--backend", metavar="BACKEND", help=BACKEND_HELP),
     engine: str = typer.Option(
         "local", "--engine", metavar="ENGINE", help="local, or ray (Ray Data; -o is then a folder of shards)."
     ),
@@ -315,7 +325,7 @@ def score(
             raise ValueError(f"expected --engine local or ray, found {engine!r}")
         if resume and output is None:
             raise ValueError("expected -o/--output with --resume: only a file output can be resumed")
-        _check_common(device, precision, threshold, paths)
+        _check_common(device, precision, threshold, paths, backend)
         chosen = check_output(output, fmt, folder=engine == "ray")
         if output is None and (chosen != "jsonl" or engine == "ray"):
             raise ValueError(
@@ -337,6 +347,7 @@ def score(
                 auto_targets=auto_targets,
                 device=device,
                 precision=precision,
+                backend=backend,
                 aliases=str(aliases) if aliases else None,
                 alternatives=str(alternatives) if alternatives else None,
             ),
@@ -464,6 +475,7 @@ def show(
     title_field: str = typer.Option("title", "--title-field", metavar="FIELD", help="JSON field holding the title."),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
     precision: str = typer.Option("auto", "--precision", metavar="PRECISION", help=PRECISION_HELP),
+    backend: str = typer.Option("auto", "--backend", metavar="BACKEND", help=BACKEND_HELP),
 ) -> None:
     """Render one article in the terminal: flagged sentences, loaded terms, and stance per target."""
     from rich.console import Console
@@ -476,7 +488,7 @@ def show(
     from .targets import load_alias_file
 
     try:
-        _check_common(device, precision, threshold, [path])
+        _check_common(device, precision, threshold, [path], backend)
         targets = _targets(target, targets_file)
         alias_table = load_alias_file(aliases)
         lexicon = load_lexicon(alternatives)
@@ -490,6 +502,7 @@ def show(
             device=device,
             precision=precision,
             alternatives=lexicon,
+            backend=backend,
         )
         records = list(scorer.score([chosen], targets))
     except (StanceError, ValueError) as exc:
@@ -538,6 +551,9 @@ def evaluate(
         metavar="PRECISION",
         help="fp32 (default), or int8 / bf16 / fp16 to measure what they cost.",
     ),
+    backend: str = typer.Option(
+        "torch", "--backend", metavar="BACKEND", help="torch (default) or onnx: the engine to measure."
+    ),
 ) -> None:
     """Per-head metrics: macro-F1, per-class P/R/F1, confusion matrix, span F1, calibration error."""
     import json
@@ -546,7 +562,7 @@ def evaluate(
 
     from .devices import check_device
     from .evaluation import evaluate_examples, headline, load_eval_examples, parse_data_spec, parse_label_map
-    from .modeling import load_model
+    from .model_files import read_model_config
     from .render import render_metrics
     from .runtime import Runtime
     from .tabular import parse_columns
@@ -559,21 +575,19 @@ def evaluate(
             parse_data_spec(spec)
         if output is not None and not output.parent.is_dir():
             raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
-        loaded, tokenizer, config = load_model(model)
-        runtime = Runtime.choose(device, precision)
-        loaded = runtime.prepare(loaded)
+        config = read_model_config(model)
+        runtime = Runtime.choose(device, precision, backend, config)
+        engine, tokenizer = runtime.load(model, config)
         results = {}
         for spec in data:
             examples = load_eval_examples(spec, data_root, split, config, columns=mapping, labels=label_map)
-            with runtime.autocast():
-                results[spec] = evaluate_examples(
-                    loaded, tokenizer, examples, int(config["max_length"]), device=runtime.device
-                )
+            results[spec] = evaluate_examples(engine, tokenizer, examples, int(config["max_length"]))
     except (StanceError, ValueError) as exc:
         fail(exc)
     report = {
         "model": str(model),
         "precision": runtime.precision,
+        "backend": runtime.backend,
         "device": str(runtime.device),
         "results": results,
         "headline": {s: headline({"": r}) for s, r in results.items()},

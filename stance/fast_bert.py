@@ -9,7 +9,6 @@ model's own tokenizer.json. Training, and any other architecture, still use tran
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,13 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-def supports(config: dict[str, Any]) -> bool:
-    return (
-        config.get("model_type") == "bert"
-        and config.get("hidden_act") == "gelu"
-        and config.get("position_embedding_type", "absolute") == "absolute"
-    )
+from .model_files import plain_bert
+from .tokenizer import FastTokenizer
 
 
 class _Embeddings(nn.Module):
@@ -142,44 +136,8 @@ def base_embeddings(model_dir: str | Path) -> dict[str, torch.Tensor]:
     return out
 
 
-class FastTokenizer:
-    """The subset of a transformers tokenizer that stance uses, on the `tokenizers` library."""
-
-    def __init__(self, model_dir: str | Path) -> None:
-        from tokenizers import Tokenizer
-
-        self.tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        config = json.loads((Path(model_dir) / "tokenizer_config.json").read_text(encoding="utf-8"))
-        pad = config.get("pad_token", "[PAD]")
-        self.pad_token_id = self.tokenizer.token_to_id(pad if isinstance(pad, str) else pad["content"])
-        self._length = None
-
-    def __call__(
-        self,
-        texts,
-        truncation: bool = True,
-        max_length: int = 512,
-        return_offsets_mapping: bool = True,
-        add_special_tokens: bool = True,
-    ) -> _Batch:
-        if self._length != max_length:
-            self.tokenizer.enable_truncation(max_length)
-            self._length = max_length
-        return _Batch(self.tokenizer.encode_batch(list(texts), add_special_tokens=add_special_tokens))
-
-
-class _Batch(dict):
-    def __init__(self, encodings) -> None:
-        super().__init__(input_ids=[e.ids for e in encodings], offset_mapping=[e.offsets for e in encodings])
-        self.encodings = encodings
-
-    def word_ids(self, i: int) -> list[int | None]:
-        return self.encodings[i].word_ids
-
-
 def load_fast(model_dir: Path, config: dict[str, Any]) -> tuple[BertEncoder, FastTokenizer] | None:
     """The plain-torch encoder and tokenizer for this model, or None when it needs transformers."""
-    if not supports(config["encoder_config"]) or not (model_dir / "tokenizer.json").exists():
+    if not plain_bert(config["encoder_config"]) or not (model_dir / "tokenizer.json").exists():
         return None
     return BertEncoder(config["encoder_config"]), FastTokenizer(model_dir)

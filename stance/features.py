@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
+import numpy as np
 
 from .labels import TAG_TO_ID
 
@@ -81,14 +81,18 @@ def mention_tokens(enc: Encoded, start: int, end: int) -> list[int]:
     return [t for t, (s, e) in enumerate(enc.token_offsets) if e > s and s < end and e > start]
 
 
-def collate(batch: Sequence[Encoded], pad_id: int, heads: Sequence = (), mark_mentions: bool = False) -> dict[str, Any]:
-    """Pad a batch: the model's inputs, plus label tensors for `heads` (training) under "labels".
-    With `mark_mentions`, "token_type_ids" is 1 on target-mention tokens and 0 elsewhere: the mention
-    is marked in the input itself, at no cost in length (unlike inserted marker tokens)."""
+def model_inputs(batch: Sequence[Encoded], pad_id: int, mark_mentions: bool = False) -> dict[str, np.ndarray]:
+    """The model's inputs for a batch, padded, as numpy arrays (what either engine takes):
+    input_ids and attention_mask (B, L); mention_weights (T, L), each mention's mean-pooling weights
+    over its tokens; mention_batch (T,), the sentence of each mention. With `mark_mentions`,
+    token_type_ids is 1 on target-mention tokens and 0 elsewhere: the mention is marked in the input
+    itself, at no cost in length (unlike inserted marker tokens)."""
     length = max(len(e) for e in batch)
-    # Padded Python lists become tensors in one call each: row-by-row tensor writes are slower.
-    input_ids = torch.tensor([e.input_ids + [pad_id] * (length - len(e)) for e in batch], dtype=torch.long)
-    attention = torch.tensor([[1] * len(e) + [0] * (length - len(e)) for e in batch], dtype=torch.long)
+    input_ids = np.full((len(batch), length), pad_id, dtype=np.int64)
+    attention = np.zeros((len(batch), length), dtype=np.int64)
+    for i, e in enumerate(batch):
+        input_ids[i, : len(e)] = e.input_ids
+        attention[i, : len(e)] = 1
     mention_batch = []
     weight_rows, weight_cols, weight_values = [], [], []  # mean-pooling weights, filled in one indexed write
     for i, enc in enumerate(batch):
@@ -97,20 +101,29 @@ def collate(batch: Sequence[Encoded], pad_id: int, heads: Sequence = (), mark_me
             weight_cols += tokens
             weight_values += [1.0 / len(tokens)] * len(tokens)
             mention_batch.append(i)
-    mention_weights = torch.zeros((len(mention_batch), length))
-    mention_weights[weight_rows, weight_cols] = torch.tensor(weight_values)
-    out: dict[str, Any] = {
+    mention_weights = np.zeros((len(mention_batch), length), dtype=np.float32)
+    mention_weights[weight_rows, weight_cols] = weight_values
+    out = {
         "input_ids": input_ids,
         "attention_mask": attention,
-        "mention_weights": mention_weights,  # (T, seq)
-        "mention_batch": torch.tensor(mention_batch, dtype=torch.long),  # (T,)
+        "mention_weights": mention_weights,
+        "mention_batch": np.asarray(mention_batch, dtype=np.int64).reshape(-1),
     }
     if mark_mentions:
-        types = torch.zeros((len(batch), length), dtype=torch.long)
+        types = np.zeros((len(batch), length), dtype=np.int64)
         rows = [i for i, enc in enumerate(batch) for tokens in enc.mentions for _ in tokens]
         types[rows, weight_cols] = 1
         out["token_type_ids"] = types
+    return out
+
+
+def collate(batch: Sequence[Encoded], pad_id: int, heads: Sequence = (), mark_mentions: bool = False) -> dict[str, Any]:
+    """`model_inputs` as torch tensors, plus label tensors for `heads` (training) under "labels"."""
+    import torch
+
+    out: dict[str, Any] = {k: torch.from_numpy(v) for k, v in model_inputs(batch, pad_id, mark_mentions).items()}
     if heads:
+        length = out["input_ids"].shape[1]
         out["labels"] = {head.name: head.collate(batch, length) for head in heads}
     return out
 

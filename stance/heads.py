@@ -19,15 +19,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+import numpy as np
 
 from .labels import FRAMING_LABELS, IGNORE_INDEX, LOADED_CATEGORIES, LOADED_TAGS, STANCE_LABELS, TAG_TO_ID
 
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
 O_ID = TAG_TO_ID["O"]
+
+# torch is imported inside the methods that train (build, logits, loss, collate), never at module
+# level: scoring on ONNX Runtime builds records from these heads without loading torch at all.
+# `outputs` turns a head's logits, as a numpy array from either engine, into plain Python values.
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(-1, keepdims=True))
+    return shifted / shifted.sum(-1, keepdims=True)
 
 
 @dataclass
@@ -90,8 +101,9 @@ class Head:
         raise NotImplementedError
 
     # -- prediction, records and metrics
-    def outputs(self, logits: torch.Tensor | None, batch: Sequence, model) -> list[Any]:
-        """Per sentence of `batch`, in order, this head's output as plain Python values."""
+    def outputs(self, logits: np.ndarray | None, batch: Sequence, model) -> list[Any]:
+        """Per sentence of `batch`, in order, this head's output as plain Python values. `logits` is a
+        float32 array; `model` is the engine (engines.py), which carries framing_temperature."""
         raise NotImplementedError
 
     def record(self, output: Any, ctx: Context) -> Any:
@@ -120,6 +132,8 @@ class SentenceHead(Head):
     level = "sentence"
 
     def build(self, hidden: int, dropout: float) -> nn.Module:
+        from torch import nn
+
         return nn.Linear(hidden, len(self.labels))
 
     def logits(self, module, hidden, sentence, mentions):
@@ -133,17 +147,21 @@ class SentenceHead(Head):
         return int(value)
 
     def collate(self, batch, length):
+        import torch
+
         ids = [e.labels.get(self.name, IGNORE_INDEX) for e in batch]
         return {"ids": torch.tensor(ids, dtype=torch.long)}
 
     def loss(self, logits, labels):
+        from torch.nn import functional as F
+
         ids = labels["ids"].to(logits.device)
         if not (ids != IGNORE_INDEX).any():
             return None
         return F.cross_entropy(logits.float(), ids, ignore_index=IGNORE_INDEX)
 
     def outputs(self, logits, batch, model):
-        return logits.float().softmax(-1).tolist()
+        return softmax(logits).tolist()
 
     def record(self, output, ctx):
         best = max(range(len(output)), key=output.__getitem__)
@@ -169,6 +187,8 @@ class FramingHead(SentenceHead):
         super().__init__("framing", FRAMING_LABELS, "calibrated probability that the sentence is editorialised")
 
     def build(self, hidden, dropout):
+        from torch import nn
+
         return nn.Linear(hidden, 1)
 
     def logits(self, module, hidden, sentence, mentions):
@@ -184,6 +204,8 @@ class FramingHead(SentenceHead):
         return float(value)
 
     def collate(self, batch, length):
+        import torch
+
         target = torch.zeros(len(batch))
         mask = torch.zeros(len(batch))
         for i, enc in enumerate(batch):
@@ -192,6 +214,8 @@ class FramingHead(SentenceHead):
         return {"target": target, "mask": mask}
 
     def loss(self, logits, labels):
+        from torch.nn import functional as F
+
         mask = labels["mask"].to(logits.device)
         if mask.sum() <= 0:
             return None
@@ -200,9 +224,8 @@ class FramingHead(SentenceHead):
 
     def outputs(self, logits, batch, model):
         # (logit, calibrated probability) per sentence.
-        logits = logits.float()
-        scores = torch.sigmoid(logits / float(model.framing_temperature)).tolist()
-        return list(zip(logits.tolist(), scores))
+        scores = 1.0 / (1.0 + np.exp(-logits / float(model.framing_temperature)))
+        return list(zip(logits.tolist(), scores.tolist()))
 
     def record(self, output, ctx):
         from .records import EDITORIAL
@@ -244,6 +267,8 @@ class TokenTagHead(Head):
         self.tag_to_id = {t: i for i, t in enumerate(self.labels)}
 
     def build(self, hidden, dropout):
+        from torch import nn
+
         return nn.Linear(hidden, len(self.labels))
 
     def logits(self, module, hidden, sentence, mentions):
@@ -261,6 +286,8 @@ class TokenTagHead(Head):
             enc.labels[self.name] = word_tags_for_spans(enc.word_spans, spans, self.tag_to_id)
 
     def collate(self, batch, length):
+        import torch
+
         tags = torch.full((len(batch), length), IGNORE_INDEX, dtype=torch.long)
         for i, enc in enumerate(batch):
             if self.name in enc.labels:
@@ -269,16 +296,18 @@ class TokenTagHead(Head):
         return {"tags": tags}
 
     def loss(self, logits, labels):
+        from torch.nn import functional as F
+
         tags = labels["tags"].to(logits.device)
         if not (tags != IGNORE_INDEX).any():
             return None
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tags.reshape(-1), ignore_index=IGNORE_INDEX)
 
     def outputs(self, logits, batch, model):
-        # One gather and one host copy for the whole batch: per-sentence tensor ops cost more than the model.
-        rows = torch.tensor([row for row, e in enumerate(batch) for _ in e.word_first_token], dtype=torch.long)
-        cols = torch.tensor([t for e in batch for t in e.word_first_token], dtype=torch.long)
-        probs = logits[rows.to(logits.device), cols.to(logits.device)].float().softmax(-1).tolist()
+        # One gather and one softmax for the whole batch: per-sentence array ops cost more than the model.
+        rows = np.fromiter((row for row, e in enumerate(batch) for _ in e.word_first_token), np.int64)
+        cols = np.fromiter((t for e in batch for t in e.word_first_token), np.int64)
+        probs = softmax(logits[rows, cols]).tolist()
         out, w = [], 0
         for e in batch:
             out.append(probs[w : w + len(e.word_first_token)])
@@ -404,11 +433,15 @@ class MentionHead(Head):
     level = "mention"
 
     def build(self, hidden, dropout):
+        from torch import nn
+
         return nn.Sequential(
             nn.Linear(3 * hidden, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, len(self.labels))
         )
 
     def logits(self, module, hidden, sentence, mentions):
+        import torch
+
         weights, rows = mentions.get("weights"), mentions.get("batch")
         if weights is None or weights.shape[0] == 0:
             return None
@@ -432,9 +465,13 @@ class MentionHead(Head):
         for enc in batch:
             labels = enc.labels.get(self.name)
             ids += labels if labels is not None else [IGNORE_INDEX] * len(enc.mentions)
+        import torch
+
         return {"ids": torch.tensor(ids, dtype=torch.long)}
 
     def loss(self, logits, labels):
+        from torch.nn import functional as F
+
         if logits is None:
             return None
         ids = labels["ids"].to(logits.device)
@@ -443,7 +480,7 @@ class MentionHead(Head):
         return F.cross_entropy(logits, ids, ignore_index=IGNORE_INDEX)
 
     def outputs(self, logits, batch, model):
-        probs = logits.float().softmax(-1).tolist() if logits is not None else []
+        probs = softmax(logits).tolist() if logits is not None else []
         out, m = [], 0
         for e in batch:
             out.append(probs[m : m + len(e.mentions)])

@@ -6,10 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 from .defaults import MAX_BATCH_TOKENS
-from .features import Encoded, collate
+from .engines import as_engine
+from .features import Encoded, model_inputs
 from .labels import LOADED_TAGS, TAG_TO_ID
 
 
@@ -61,35 +60,24 @@ def length_batches(
     return batches
 
 
-@torch.inference_mode()
 def predict(
     model,
     encoded: Sequence[Encoded],
     pad_id: int,
     batch_size: int = 64,
-    device: torch.device | str | None = None,
+    device=None,
     max_tokens: int | None = MAX_BATCH_TOKENS,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[SentencePrediction]:
-    """Predictions in the order of `encoded`, computed on `device` (default: where the model's weights
-    are); `on_batch(n)` is told after each batch of n sentences."""
-    model.eval()
-    if device is None:
-        device = next(model.parameters()).device
-    mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    """Predictions in the order of `encoded`. `model` is an engine (engines.py) or a torch StanceModel,
+    run on `device` (default: where its weights are); `on_batch(n)` is told after each batch of n sentences."""
+    engine = as_engine(model, device)
     results: list[SentencePrediction | None] = [None] * len(encoded)
     for idx in length_batches([len(e) for e in encoded], batch_size, max_tokens):
         batch = [encoded[i] for i in idx]
-        tensors = {k: v.to(device) for k, v in collate(batch, pad_id, mark_mentions=model.mark_mentions).items()}
-        out = model(
-            input_ids=tensors["input_ids"],
-            attention_mask=tensors["attention_mask"],
-            mention_weights=tensors["mention_weights"].to(mention_dtype),
-            mention_batch=tensors["mention_batch"],
-            token_type_ids=tensors.get("token_type_ids"),
-        )
-        # Each head copies its whole batch to the host at once: per-sentence tensor ops cost more than the model.
-        per_head = {h.name: h.outputs(out.get(h.name), batch, model) for h in model.head_specs}
+        out = engine.run(model_inputs(batch, pad_id, engine.mark_mentions))
+        # Each head decodes its whole batch at once: per-sentence array ops cost more than the model.
+        per_head = {h.name: h.outputs(out.get(h.name), batch, engine) for h in engine.head_specs}
         for row, i in enumerate(idx):
             results[i] = SentencePrediction({name: values[row] for name, values in per_head.items()})
         if on_batch is not None:

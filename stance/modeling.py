@@ -19,11 +19,7 @@ from . import __version__
 from .defaults import DEFAULT_BASE_MODEL
 from .errors import ModelLoadError
 from .heads import HEADS, Head, heads_named
-
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-FORMAT_NAME = "stance-multitask"
-FORMAT_VERSION = 1
+from .model_files import CONFIG_NAME, FORMAT_NAME, FORMAT_VERSION, WEIGHTS_NAME, read_model_config
 
 
 def resolve_base(name_or_path: str) -> str:
@@ -153,6 +149,24 @@ class StanceModel(nn.Module):
         return sum(p.sum() * 0.0 for p in self.heads.parameters())
 
 
+class HeadLogits(nn.Module):
+    """A StanceModel's logits per head as a tuple, in head order: the graph that ONNX export traces."""
+
+    def __init__(self, model: StanceModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, mention_weights, mention_batch, token_type_ids=None):
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            mention_weights=mention_weights,
+            mention_batch=mention_batch,
+            token_type_ids=token_type_ids,
+        )
+        return tuple(out[h.name] for h in self.model.head_specs)
+
+
 # ---------------------------------------------------------------------------- saving and loading
 
 
@@ -216,45 +230,6 @@ def save_model(
     } | (extra or {})
     (out / CONFIG_NAME).write_text(json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8")
     return out
-
-
-def read_model_config(model_dir: str | Path) -> dict[str, Any]:
-    path = Path(model_dir) / CONFIG_NAME
-    if not path.is_file():
-        raise ModelLoadError(
-            f"expected a stance model directory with {CONFIG_NAME}, found no such file in {model_dir}; "
-            "train one with `stance train` or omit --model to use the default"
-        )
-    config = json.loads(path.read_text(encoding="utf-8"))
-    if config.get("format") != FORMAT_NAME:
-        raise ModelLoadError(
-            f"expected config.format={FORMAT_NAME!r} in {path}, found {config.get('format')!r}; "
-            "this directory is not a stance model (a plain encoder goes in model.base_model of a training config)"
-        )
-    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
-        raise ModelLoadError(
-            f"expected a model format version <= {FORMAT_VERSION} in {path}, found {config['format_version']}; "
-            "the model was saved by a newer stance: upgrade stance-news to load it"
-        )
-    check_labels(config, path)
-    return config
-
-
-def check_labels(config: dict[str, Any], where: Path) -> None:
-    """Every head the model has must be one this version knows, with the same labels. A head this
-    version knows but the model lacks is fine: its output is simply absent from the records."""
-    for name, spec in config.get("heads", {}).items():
-        if name not in HEADS:
-            raise ModelLoadError(
-                f"{where}: expected heads from {list(HEADS)}, found a {name!r} head this version does not know; "
-                "install the version of stance it was trained with, or register the head (stance.heads.register)"
-            )
-        if list(spec.get("labels") or []) != list(HEADS[name].labels):
-            raise ModelLoadError(
-                f"{where}: expected the {name} labels {list(HEADS[name].labels)}, found {spec.get('labels')}; this "
-                "model was trained with a different label set. Retrain it with this version of stance, or install "
-                "the version it was trained with"
-            )
 
 
 def load_model(model_dir: str | Path, fast: bool = False) -> tuple[StanceModel, Any, dict[str, Any]]:

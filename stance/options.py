@@ -21,6 +21,7 @@ class ModelOptions:
     auto_targets: int = 5  # targets picked per article when none are given
     device: str = "auto"
     precision: str = "auto"
+    backend: str = "auto"  # onnx (CPU, no torch import), torch, or auto: ONNX on the CPU where it can run
     aliases: str | None = None  # alias table file; None: the shipped table
     alternatives: str | None = None  # neutral-alternatives lexicon; None: the shipped configs/alternatives.yaml
 

@@ -18,7 +18,7 @@ from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
 from .heads import Context
 from .inference import SentencePrediction, predict
-from .modeling import load_model
+from .model_files import read_model_config
 from .options import ModelOptions
 from .records import ErrorRecord, error_record, sentence_record
 from .runtime import Runtime, prefetch
@@ -90,11 +90,12 @@ class Scorer:
         chunk_sentences: int = 1024,
         max_batch_tokens: int = MAX_BATCH_TOKENS,
         alternatives: Lexicon | None = None,
+        backend: str = "auto",
     ):
         self.model_dir = Path(model_dir or default_model_path())
-        model, self.tokenizer, self.config = load_model(self.model_dir, fast=True)
-        self.runtime = Runtime.choose(device, precision)
-        self.model = self.runtime.prepare(model)
+        self.config = read_model_config(self.model_dir)
+        self.runtime = Runtime.choose(device, precision, backend, self.config)
+        self.model, self.tokenizer = self.runtime.load(self.model_dir, self.config)
         self.aliases = aliases or AliasTable()
         self.lexicon = alternatives  # neutral alternatives for loaded terms; None: none attached
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
@@ -103,7 +104,7 @@ class Scorer:
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         self.chunk_sentences = chunk_sentences
-        self.loaded_threshold = float(model.loaded_threshold)
+        self.loaded_threshold = float(self.model.loaded_threshold)
         # Voice comes from the attribution head where the model has one, else from the rules.
         self.voice_head = next((h for h in self.model.head_specs if h.name == "attribution"), None)
         if self.voice_head is None:
@@ -130,6 +131,7 @@ class Scorer:
             precision=options.precision,
             max_batch_tokens=options.max_batch_tokens,
             alternatives=load_lexicon(options.alternatives),
+            backend=options.backend,
         )
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None) -> Iterator[dict]:
@@ -213,16 +215,15 @@ class Scorer:
 
         if not chunk.encoded:
             return []
-        with self.runtime.autocast():
-            return predict(
-                self.model,
-                chunk.encoded,
-                self.tokenizer.pad_token_id,
-                self.batch_size,
-                self.runtime.device,
-                self.max_batch_tokens,
-                on_batch,
-            )
+        return predict(
+            self.model,
+            chunk.encoded,
+            self.tokenizer.pad_token_id,
+            self.batch_size,
+            None,
+            self.max_batch_tokens,
+            on_batch,
+        )
 
     def _records(self, chunk: _Chunk, preds: list[SentencePrediction]) -> Iterator[tuple[Document, list[dict]]]:
         rows: dict[int, list[tuple[_Item, Encoded, SentencePrediction]]] = {}

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# ONNX exports of test models go to a folder of this session, never into the user's cache.
+if "STANCE_CACHE" not in os.environ:
+    os.environ["STANCE_CACHE"] = tempfile.mkdtemp(prefix="stance-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["STANCE_CACHE"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -1,0 +1,155 @@
+"""The ONNX Runtime engine: export matches torch, int8 stays close, the cache works, scoring needs no torch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_modeling import SENTENCES
+
+from stance.documents import Document
+from stance.engines import OnnxEngine, TorchEngine
+from stance.examples import encode_examples
+from stance.inference import predict
+from stance.model_files import read_model_config
+from stance.modeling import load_model
+from stance.onnx_export import INT8_KEEP_FLOAT, export_onnx, matmul_modules, onnx_model
+from stance.runtime import Runtime
+from stance.scoring import Scorer
+
+pytest.importorskip("onnxruntime")
+
+# Stated tolerances. fp32: the same arithmetic in another order (observed ~1e-6 on the tiny model,
+# ~6e-5 on logits of the shipped one). int8: weights and activations rounded to 8 bits; on a random
+# tiny model probabilities move by a few hundredths at most.
+FP32_ATOL = 1e-4
+INT8_ATOL = 0.1
+
+
+def _outputs(preds):
+    return [
+        (p.framing_score, np.array(p.word_tag_probs), np.array(p.mention_probs).reshape(-1), p.outputs) for p in preds
+    ]
+
+
+def _compare(a, b, atol):
+    for (fa, wa, ma, _), (fb, wb, mb, _) in zip(_outputs(a), _outputs(b)):
+        assert fa == pytest.approx(fb, abs=atol)
+        np.testing.assert_allclose(wa, wb, atol=atol)
+        np.testing.assert_allclose(ma, mb, atol=atol)
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    model_dir = trained / "model"
+    out = tmp_path_factory.mktemp("onnx")
+    return (
+        model_dir,
+        export_onnx(model_dir, out / "fp32.onnx", "fp32"),
+        export_onnx(model_dir, out / "int8.onnx", "int8"),
+    )
+
+
+def _predictions(engine, tokenizer, heads):
+    encoded = encode_examples(tokenizer, SENTENCES, 64, heads)
+    encoded.append(encode_examples(tokenizer, [SENTENCES[1]], 64, heads)[0])
+    encoded[-1].mentions = []  # a sentence without target mentions, in a batch with them
+    return predict(engine, encoded, tokenizer.pad_token_id, batch_size=3)
+
+
+def test_onnx_fp32_matches_torch_and_int8_stays_close(exported):
+    model_dir, fp32, int8 = exported
+    model, tokenizer, config = load_model(model_dir, fast=True)
+    reference = _predictions(TorchEngine(model), tokenizer, model.head_specs)
+    onnx32 = OnnxEngine(fp32, config)
+    assert onnx32.framing_temperature == pytest.approx(float(model.framing_temperature))
+    assert onnx32.loaded_threshold == pytest.approx(float(model.loaded_threshold))
+    _compare(reference, _predictions(onnx32, tokenizer, model.head_specs), FP32_ATOL)
+    _compare(reference, _predictions(OnnxEngine(int8, config), tokenizer, model.head_specs), INT8_ATOL)
+    assert reference[-1].mention_probs == []
+
+
+def test_int8_quantizes_exactly_the_layers_of_the_recipe(exported):
+    import onnx
+
+    _, fp32, int8 = exported
+    modules = matmul_modules(onnx.load(str(fp32)))
+    layers = {m for m in modules.values() if m.startswith("encoder.")}
+    assert len(layers) == 2 * 6, "q, k, v, attention-out, FFN up and down in each of the 2 layers, each found"
+    assert {"heads.framing", "heads.loaded_terms", "heads.stance.0", "heads.stance.3"} <= set(modules.values())
+    expected = {node for node, module in modules.items() if not INT8_KEEP_FLOAT.search(module)}
+    graph = onnx.load(str(int8)).graph
+    quantized = {n.name.removesuffix("_quant") for n in graph.node if n.op_type == "MatMulInteger"}
+    assert quantized == expected and expected
+    assert {p.key: p.value for p in onnx.load(str(int8)).metadata_props}["precision"] == "int8"
+
+
+def test_the_cache_exports_once_and_follows_the_model(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained / "model", model_dir)
+    first = onnx_model(model_dir, "fp32")
+    stamp = first.stat().st_mtime_ns
+    assert onnx_model(model_dir, "fp32") == first and first.stat().st_mtime_ns == stamp
+    assert onnx_model(model_dir, "int8") != first
+    config = json.loads((model_dir / "config.json").read_text())
+    config["max_length"] = 32  # a changed model is a different file
+    (model_dir / "config.json").write_text(json.dumps(config))
+    assert onnx_model(model_dir, "fp32") != first
+    assert not list((tmp_path / "cache" / "onnx").glob(".export-*")), "temporary export folders are cleaned up"
+
+
+def test_backend_choice_and_its_errors(trained):
+    config = read_model_config(trained / "model")
+    assert Runtime.choose("cpu", "auto", "onnx", config).backend == "onnx"
+    assert Runtime.choose("cpu", "fp32", "onnx", config).precision == "fp32"
+    assert Runtime.choose("cpu", "bf16", "auto", config).backend == "torch"
+    assert Runtime.choose("cpu", "fp32", "torch", config).backend == "torch"
+    with pytest.raises(ValueError, match="bf16.*--backend torch"):
+        Runtime.choose("cpu", "bf16", "onnx", config)
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        Runtime.choose("cuda", "auto", "onnx", config)
+    other = config | {"encoder_config": config["encoder_config"] | {"model_type": "roberta"}}
+    with pytest.raises(ValueError, match="BERT-family.*'roberta'"):
+        Runtime.choose("cpu", "auto", "onnx", other)
+    assert Runtime.choose("cpu", "auto", "auto", other).backend == "torch"
+    with pytest.raises(ValueError, match="expected --backend"):
+        Runtime.choose("cpu", "auto", "tensorflow", config)
+
+
+TEXT = "The radical regime attacked the brave people. The bank reported the rate."
+SCORE_WITHOUT_TORCH = r"""
+import json, sys
+from stance.scoring import Scorer
+from stance.documents import Document
+scorer = Scorer(sys.argv[1], backend="onnx", precision=sys.argv[2])
+records = list(scorer.score([Document("d", "d.txt", sys.argv[3])]))
+print(json.dumps({"torch": "torch" in sys.modules, "transformers": "transformers" in sys.modules, "records": records}))
+"""
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_scoring_on_onnx_imports_neither_torch_nor_transformers(trained, tmp_path, monkeypatch, precision):
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path))
+    onnx_model(trained / "model", precision)  # exported beforehand, as any earlier run would have
+    out = subprocess.run(
+        [sys.executable, "-c", SCORE_WITHOUT_TORCH, str(trained / "model"), precision, TEXT],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"STANCE_CACHE": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert not result["torch"] and not result["transformers"]
+    assert [r["record"] for r in result["records"]] == ["sentence", "sentence", "summary"]
+    scorer = Scorer(trained / "model", backend="torch", precision="fp32")
+    reference = list(scorer.score([Document("d", "d.txt", TEXT)]))
+    tolerance = FP32_ATOL if precision == "fp32" else INT8_ATOL
+    for a, b in zip(result["records"][:2], reference[:2]):
+        assert a["framing"]["score"] == pytest.approx(b["framing"]["score"], abs=tolerance)
+        assert [s["target"] for s in a["stance"]] == [s["target"] for s in b["stance"]]
