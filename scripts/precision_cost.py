@@ -1,4 +1,4 @@
-"""Re-measure what int8 and bf16 scoring cost a trained model on its own validation split.
+"""Re-measure what the CPU scoring paths (ONNX int8, torch int8, bf16) cost a trained model on its own validation split.
 
     python scripts/precision_cost.py models/default [--config configs/default.yaml] [--write]
 
@@ -30,7 +30,7 @@ def main() -> None:
     validation = load_splits(config).validation
     model, tokenizer, _ = load_model(args.model)
     _, reference, _ = validate(model, tokenizer, validation, config.model.max_length, tune_threshold=False)
-    costs = precision_costs(model, tokenizer, validation, config.model.max_length, reference)
+    costs = precision_costs(model, tokenizer, validation, config.model.max_length, reference, args.model)
     print(json.dumps({"float32": reference, **costs}, indent=2))
     if args.write:
         path = args.model / "metrics.json"

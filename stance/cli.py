@@ -308,6 +308,15 @@ def score(
         None, "--ray-address", metavar="ADDRESS", help="Ray cluster to join (default: $RAY_ADDRESS or a local Ray)."
     ),
     num_actors: int = typer.Option(2, "--num-actors", metavar="N", help="Ray: scoring actors, each holding one model."),
+    gpus_per_actor: float = typer.Option(
+        0.0, "--gpus-per-actor", metavar="G", help="Ray: GPUs per scoring actor (0.5: two actors share a GPU)."
+    ),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        metavar="N",
+        help="Processes that prepare documents and build records around the one model (for a GPU; 0: none).",
+    ),
 ) -> None:
     """Score articles sentence by sentence: framing, loaded terms, voice and stance per target."""
     from .alternatives import load_lexicon
@@ -323,6 +332,10 @@ def score(
             )
         if engine not in ("local", "ray"):
             raise ValueError(f"expected --engine local or ray, found {engine!r}")
+        if workers < 0 or gpus_per_actor < 0:
+            raise ValueError(f"expected --workers and --gpus-per-actor >= 0, found {workers} and {gpus_per_actor}")
+        if gpus_per_actor and engine != "ray":
+            raise ValueError("expected --engine ray with --gpus-per-actor; the local engine uses --device cuda")
         if resume and output is None:
             raise ValueError("expected -o/--output with --resume: only a file output can be resumed")
         _check_common(device, precision, threshold, paths, backend)
@@ -348,6 +361,7 @@ def score(
                 device=device,
                 precision=precision,
                 backend=backend,
+                workers=workers,
                 aliases=str(aliases) if aliases else None,
                 alternatives=str(alternatives) if alternatives else None,
             ),
@@ -363,6 +377,7 @@ def score(
             engine=engine,
             ray_address=ray_address,
             num_actors=num_actors,
+            gpus_per_actor=gpus_per_actor,
         )
     except (StanceError, ValueError) as exc:
         fail(exc)

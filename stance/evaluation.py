@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from .calibration import TEMPERATURE_RANGE, fit_temperature, fit_threshold
+from .engines import TorchEngine
 from .errors import DataError
 from .examples import Example, encode_examples
 from .features import Encoded
 from .heads import HEADS, Head
 from .inference import SentencePrediction, predict
+from .runtime import onnx_unavailable
 
 
 def evaluate_examples(
@@ -149,24 +152,33 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
     return notes
 
 
-def precision_costs(model, tokenizer, examples: list, max_length: int, reference: dict[str, float]) -> dict:
-    """What the CPU scoring precisions cost on `examples`, per headline metric: selective int8
-    everywhere, and bf16 autocast where this CPU supports it natively."""
+def precision_costs(
+    model, tokenizer, examples: list, max_length: int, reference: dict[str, float], model_dir: Path | None = None
+) -> dict:
+    """What the CPU scoring paths cost on `examples`, per headline metric: torch's selective int8,
+    bf16 autocast where this CPU supports it natively, and, given the saved `model_dir`, ONNX Runtime
+    int8 (what `stance score` runs by default on a CPU), exported exactly as scoring exports it."""
     import torch
 
     from .runtime import Runtime, cpu_has_bf16
 
-    out = {}
+    variants = {}
     # The same Runtime as `stance score`, so the cost measured is the cost of the scoring path.
     for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
         runtime = Runtime(torch.device("cpu"), name)
-        variant = runtime.prepare(model)
-        with runtime.autocast():
-            _, numbers, _ = validate(variant, tokenizer, examples, max_length, tune_threshold=False)
-        out[f"{name}_cost"] = {
-            "headline": numbers,
-            "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers},
-        }
+        variants[f"{name}_cost"] = TorchEngine(runtime.prepare(model), "cpu", runtime.autocast)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        if model_dir is not None and onnx_unavailable("cpu", "int8", None) is None:
+            from .engines import OnnxEngine
+            from .model_files import read_model_config
+            from .onnx_export import export_onnx
+
+            path = export_onnx(model_dir, Path(tmp) / "int8.onnx", "int8")
+            variants["onnx_int8_cost"] = OnnxEngine(path, read_model_config(model_dir))
+        for key, engine in variants.items():
+            _, numbers, _ = validate(engine, tokenizer, examples, max_length, tune_threshold=False)
+            out[key] = {"headline": numbers, "delta": {k: numbers[k] - reference[k] for k in reference if k in numbers}}
     return out
 
 

@@ -22,6 +22,8 @@ class ModelOptions:
     device: str = "auto"
     precision: str = "auto"
     backend: str = "auto"  # onnx (CPU, no torch import), torch, or auto: ONNX on the CPU where it can run
+    workers: int = 0  # processes that prepare documents and build records around the one model; 0: threads
+    threads: int | None = None  # the model's CPU threads; None: every core
     aliases: str | None = None  # alias table file; None: the shipped table
     alternatives: str | None = None  # neutral-alternatives lexicon; None: the shipped configs/alternatives.yaml
 
@@ -44,3 +46,4 @@ class ScoreOptions:
     engine: str = "local"
     ray_address: str | None = None
     num_actors: int = 2
+    gpus_per_actor: float = 0.0  # Ray: GPUs per scoring actor (a fraction shares one GPU between actors)

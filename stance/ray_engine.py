@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,13 +46,12 @@ class ScoreActor:
     """One model per actor: loaded in __init__, reused for every batch the actor receives."""
 
     def __init__(self, model: ModelOptions, targets: tuple[Target, ...], threads: int) -> None:
-        import torch
-
         from .scoring import Scorer
 
-        torch.set_num_threads(threads)  # this actor's CPU share, not every core of the node
+        # This actor's CPU share, not every core of the node. With a GPU (Ray sets CUDA_VISIBLE_DEVICES
+        # to the actor's), `--device auto` finds it and the model runs there.
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        self.scorer = Scorer.from_options(model)
+        self.scorer = Scorer.from_options(replace(model, threads=threads))
         self.targets = list(targets)
 
     def __call__(self, batch):
@@ -111,6 +110,11 @@ def actor_cpus(cluster_cpus: float, num_actors: int, wanted: float) -> float:
     return max(0.1, min(wanted, (cluster_cpus - IO_CPUS) / max(1, num_actors)))
 
 
+def actor_resources(cpus: float, gpus: float) -> dict[str, float]:
+    """Ray resources of one scoring actor: its CPU share, and its GPU share when --gpus-per-actor asks."""
+    return {"num_cpus": cpus} | ({"num_gpus": gpus} if gpus > 0 else {})
+
+
 def score_with_ray(run: ScoreOptions, docs_per_batch: int = 64, cpus_per_actor: float = 1.0) -> dict:
     """Score on Ray; returns {"documents", "failed", "shards"}."""
     paths, out_dir, fmt, options = list(run.paths), run.output, run.format, run.read
@@ -148,7 +152,7 @@ def score_with_ray(run: ScoreOptions, docs_per_batch: int = 64, cpus_per_actor: 
         batch_size=docs_per_batch,
         batch_format="pandas",
         concurrency=run.num_actors,
-        num_cpus=cpus_per_actor,
+        **actor_resources(cpus_per_actor, run.gpus_per_actor),
     )
     ds = ds.map_batches(
         ShardWriter,

@@ -105,17 +105,22 @@ class Runtime:
             use_all_cores()
         return cls(dev, precision, "torch")
 
-    def load(self, model_dir: str | Path, config: dict[str, Any]):
-        """(engine, tokenizer) for the model in `model_dir`, whose config.json is `config`."""
+    def load(self, model_dir: str | Path, config: dict[str, Any], threads: int | None = None):
+        """(engine, tokenizer) for the model in `model_dir`, whose config.json is `config`; `threads`
+        caps the CPU threads (a Ray actor's share), default every core."""
         from .engines import OnnxEngine, TorchEngine
 
         if self.backend == "onnx":
             from .onnx_export import onnx_model
             from .tokenizer import FastTokenizer
 
-            return OnnxEngine(onnx_model(model_dir, self.precision), config), FastTokenizer(model_dir)
+            return OnnxEngine(onnx_model(model_dir, self.precision), config, threads), FastTokenizer(model_dir)
         from .modeling import load_model
 
+        if threads and self.device.type == "cpu":
+            import torch
+
+            torch.set_num_threads(threads)
         model, tokenizer, _ = load_model(model_dir, fast=True)
         return TorchEngine(self.prepare(model), self.device, self.autocast), tokenizer
 

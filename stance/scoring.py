@@ -34,6 +34,7 @@ from .targets import (
     merge_targets,
     parse_document_target,
 )
+from .tokenizer import scoring_tokenizer
 from .voice import Attribution, SpeechRegions, Voice, assign_voices, tagger_voices
 
 log = logging.getLogger("stance")
@@ -91,11 +92,21 @@ class Scorer:
         max_batch_tokens: int = MAX_BATCH_TOKENS,
         alternatives: Lexicon | None = None,
         backend: str = "auto",
+        workers: int = 0,
+        threads: int | None = None,
+        engine=None,
     ):
+        """`workers` > 0 prepares documents and builds records in that many processes around this
+        one model (workers.py); `threads` caps the model's CPU threads (default: every core);
+        `engine` replaces the model (a worker's text-only scorer passes one without `run`)."""
         self.model_dir = Path(model_dir or default_model_path())
         self.config = read_model_config(self.model_dir)
-        self.runtime = Runtime.choose(device, precision, backend, self.config)
-        self.model, self.tokenizer = self.runtime.load(self.model_dir, self.config)
+        if engine is None:
+            self.runtime = Runtime.choose(device, precision, backend, self.config)
+            self.model, self.tokenizer = self.runtime.load(self.model_dir, self.config, threads)
+        else:
+            self.runtime, self.model, self.tokenizer = None, engine, scoring_tokenizer(self.model_dir, self.config)
+        self.workers = workers
         self.aliases = aliases or AliasTable()
         self.lexicon = alternatives  # neutral alternatives for loaded terms; None: none attached
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
@@ -107,7 +118,7 @@ class Scorer:
         self.loaded_threshold = float(self.model.loaded_threshold)
         # Voice comes from the attribution head where the model has one, else from the rules.
         self.voice_head = next((h for h in self.model.head_specs if h.name == "attribution"), None)
-        if self.voice_head is None:
+        if self.voice_head is None and engine is None:
             log.warning(
                 "warning: this model has no attribution head, so voice (editorial / quoted / attributed) comes "
                 "from quotation marks and speech-verb rules, which miss about 4 in 10 reported-speech sentences; "
@@ -132,6 +143,8 @@ class Scorer:
             max_batch_tokens=options.max_batch_tokens,
             alternatives=load_lexicon(options.alternatives),
             backend=options.backend,
+            workers=options.workers,
+            threads=options.threads,
         )
 
     def score(self, documents: Iterable[Document], targets: list[Target] | None = None) -> Iterator[dict]:
@@ -165,6 +178,11 @@ class Scorer:
             )
         # Run-wide targets go through the alias table once, not once per document.
         resolved = merge_targets(self.aliases.resolve(t) for t in targets or [])
+        if self.workers > 0:
+            from .workers import score_in_workers
+
+            yield from score_in_workers(self, documents, resolved, on_progress)
+            return
         for chunk in prefetch(self._chunks(documents, resolved), depth=2):
             yield from self._records(chunk, self._predict(chunk, on_progress))
 

@@ -44,3 +44,15 @@ class _Batch(dict):
 
     def word_ids(self, i: int) -> list[int | None]:
         return self.encodings[i].word_ids
+
+
+def scoring_tokenizer(model_dir: str | Path, config: dict):
+    """The tokenizer scoring uses: FastTokenizer for BERT-family models with a tokenizer.json, else
+    transformers' (the same choice as modeling.load_model(fast=True))."""
+    from .model_files import plain_bert
+
+    if plain_bert(config.get("encoder_config", {})) and (Path(model_dir) / "tokenizer.json").exists():
+        return FastTokenizer(model_dir)
+    from .modeling import load_tokenizer
+
+    return load_tokenizer(str(model_dir))

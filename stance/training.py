@@ -626,7 +626,7 @@ def finalize(
     )
     # The CPU scoring precisions are measured on the CPU, whatever device trained the model.
     costs = (
-        precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers)
+        precision_costs(exported.cpu(), tokenizer, splits.validation, config.model.max_length, numbers, final)
         if report
         else {}
     )

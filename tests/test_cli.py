@@ -293,6 +293,9 @@ def one_line_error(result) -> str:
         (["-o", "{tmp}/out.txt"], "expected -o to end in .jsonl, .csv, .parquet or .json"),
         (["{tmp}/no-such-article.txt"], "no such path"),
         (["--precision", "int4"], "expected --precision"),
+        (["--backend", "tensorflow"], "expected --backend to be one of auto, onnx, torch"),
+        (["--workers", "-1"], "expected --workers and --gpus-per-actor >= 0"),
+        (["--gpus-per-actor", "1"], "expected --engine ray with --gpus-per-actor"),
     ],
 )
 def test_usage_errors_exit_2_in_one_line_before_the_model_loads(tmp_path, extra, expected):

@@ -153,3 +153,24 @@ def test_scoring_on_onnx_imports_neither_torch_nor_transformers(trained, tmp_pat
     for a, b in zip(result["records"][:2], reference[:2]):
         assert a["framing"]["score"] == pytest.approx(b["framing"]["score"], abs=tolerance)
         assert [s["target"] for s in a["stance"]] == [s["target"] for s in b["stance"]]
+
+
+def test_workers_give_the_same_records_in_the_same_order(trained, tmp_path):
+    """Preparation and record building in worker processes change nothing (fp32: batches may differ)."""
+    texts = [
+        "The radical regime attacked the brave people. The bank reported the rate.",
+        "Thugs and terrorists killed the people, the president said.",
+        "",  # an empty article: an error record, in its place
+        "The government said the budget rose. Critics called it a disastrous law.",
+    ] * 3
+    docs = [Document(f"d{i}", f"d{i}.txt", t) for i, t in enumerate(texts)]
+    plain = Scorer(trained / "model", backend="onnx", precision="fp32", chunk_sentences=4)
+    pooled = Scorer(trained / "model", backend="onnx", precision="fp32", chunk_sentences=4, workers=2)
+    a, b = list(plain.score(docs, None)), list(pooled.score(docs, None))
+    assert [r["record"] for r in b] == [r["record"] for r in a] and "error" in [r["record"] for r in a]
+    for x, y in zip(a, b):
+        assert x.get("doc_id") == y.get("doc_id") and x.get("text") == y.get("text")
+        if x["record"] == "sentence":
+            assert x["framing"]["score"] == pytest.approx(y["framing"]["score"], abs=FP32_ATOL)
+            assert [t["text"] for t in x["loaded_terms"]] == [t["text"] for t in y["loaded_terms"]]
+            assert x["voice"]["label"] == y["voice"]["label"]

@@ -74,3 +74,10 @@ def test_actor_cpu_share_leaves_room_for_io():
 
     assert actor_cpus(2, 2, 1.0) * 2 <= 2 - IO_CPUS
     assert actor_cpus(64, 8, 1.0) == 1.0
+
+
+def test_actor_resources_ask_for_a_gpu_only_when_told():
+    from stance.ray_engine import actor_resources
+
+    assert actor_resources(1.0, 0.0) == {"num_cpus": 1.0}
+    assert actor_resources(2.0, 0.5) == {"num_cpus": 2.0, "num_gpus": 0.5}
