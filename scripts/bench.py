@@ -213,14 +213,15 @@ def end_to_end(cmd: list[str], corpus: Path, out: Path, repeat: int) -> dict:
     }
 
 
-def levers(device: str) -> list[tuple[str, str]]:
-    """(backend, precision) pairs this machine runs: ONNX on CPUs, torch everywhere."""
+def levers(device: str) -> list[tuple[str, str, int]]:
+    """(backend, precision, workers) this machine runs: ONNX on CPUs, torch everywhere, and the default
+    path with two preparation workers."""
     if device != "cpu":
-        return [("torch", "fp32"), ("torch", "auto")]
+        return [("torch", "fp32", 0), ("torch", "auto", 0), ("torch", "auto", 4)]
     from stance.runtime import cpu_has_bf16
 
-    pairs = [("onnx", "int8"), ("onnx", "fp32"), ("torch", "int8"), ("torch", "fp32")]
-    return pairs[:2] + ([("torch", "bf16")] if cpu_has_bf16() else []) + pairs[2:]
+    onnx = [("onnx", "int8", 0), ("onnx", "int8", 2), ("onnx", "fp32", 0)]
+    return onnx + ([("torch", "bf16", 0)] if cpu_has_bf16() else []) + [("torch", "int8", 0), ("torch", "fp32", 0)]
 
 
 def main() -> None:
@@ -247,9 +248,10 @@ def main() -> None:
         parser.error(f"expected --repeat >= 1 and --rss-docs 0 or >= 10, found {args.repeat} and {args.rss_docs}")
     device = args.device if args.device != "auto" else ("cuda" if _cuda_available() else "cpu")
 
-    def stance(backend: str = args.backend, precision: str = args.precision) -> list[str]:
+    def stance(backend: str = args.backend, precision: str = args.precision, workers: int = 0) -> list[str]:
         cmd = [sys.executable, "-m", "stance.cli", "score", "--no-progress", "--device", args.device]
         cmd += ["--precision", precision, "--backend", backend, "--batch-size", str(args.batch_size)]
+        cmd += ["--workers", str(workers)]
         cmd += ["--max-batch-tokens", str(args.max_batch_tokens)]
         return cmd + (["--model", args.model] if args.model else [])
 
@@ -268,9 +270,9 @@ def main() -> None:
         }
         short = work / "short.txt"
         short.write_text("The council approved the budget on Monday. Critics called it a reckless giveaway.")
-        pairs = [(args.backend, args.precision)] + (levers(device) if args.levers else [])
-        for backend, precision in pairs:  # the ONNX export happens once, here, before any timing
-            measure(stance(backend, precision) + [str(short), "-o", str(work / "warm.jsonl"), "--force"])
+        pairs = [(args.backend, args.precision, 0)] + (levers(device) if args.levers else [])
+        for lever in pairs:  # the ONNX export happens once, here, before any timing
+            measure(stance(*lever) + [str(short), "-o", str(work / "warm.jsonl"), "--force"])
 
         out = work / "out.jsonl"
         report["stance_score"] = end_to_end(stance(), corpus, out, args.repeat)
@@ -302,9 +304,9 @@ def main() -> None:
             )
         if args.levers:
             report["levers"] = {}
-            for backend, precision in levers(device):
-                result = end_to_end(stance(backend, precision), corpus, out, args.repeat)
-                report["levers"][f"{backend} {precision}"] = {
+            for backend, precision, workers in levers(device):
+                result = end_to_end(stance(backend, precision, workers), corpus, out, args.repeat)
+                report["levers"][f"{backend} {precision}" + (f", --workers {workers}" if workers else "")] = {
                     "sentences_per_s": result["sentences_per_s"],
                     "wall_s": result["wall_s"],
                     "speedup_over_naive": round(result["sentences_per_s"] / a["sentences_per_s"], 2),
