@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,6 +253,26 @@ def snap_to_words(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
+# Conjunctions never begin or end a loaded term ("reckless and", "and cowardly attack"). Articles and
+# prepositions stay: PTC's spans often include them ("the so-called"), and trimming them cost PTC word F1.
+EDGE_WORDS = frozenset("and or but nor".split())
+
+
+def _trim_edge_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) without leading and trailing EDGE_WORDS (a span of them alone is kept as is)."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+
+    def edge(w: tuple[int, int]) -> bool:
+        return "".join(c for c in text[w[0] : w[1]] if c.isalnum()).lower() in EDGE_WORDS
+
+    first, last = 0, len(words) - 1
+    while first < last and edge(words[first]):
+        first += 1
+    while last > first and edge(words[last]):
+        last -= 1
+    return (words[first][0], words[last][1]) if words else (start, end)
+
+
 def _only_function_words(text: str) -> bool:
     words = ["".join(c for c in w if c.isalnum()).lower() for w in text.split()]
     return all(w in FUNCTION_WORDS for w in words if w)
@@ -272,7 +293,7 @@ def _whole_words(
         snapped = snap_to_words(text, span.start, span.end)
         if snapped is None or (content_words_only and _only_function_words(text[snapped[0] : snapped[1]])):
             continue
-        start, end = snapped
+        start, end = _trim_edge_words(text, *snapped) if content_words_only else snapped
         if out and start < out[-1].end:
             previous = out.pop()  # snapping widened this span into the one before: merge them
             start, end = previous.start, max(end, previous.end)

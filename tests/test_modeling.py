@@ -310,3 +310,15 @@ def test_marked_mentions_reach_the_encoder_and_survive_save_load_and_the_fast_pa
         assert loaded.mark_mentions
         again = [p.mention_probs for p in predict(loaded, encoded, tokenizer.pad_token_id)]
         assert torch.allclose(torch.tensor(again[0]), torch.tensor(marked_probs[0]), atol=1e-5)
+
+
+def test_loaded_terms_never_begin_or_end_with_a_conjunction():
+    text = "This reckless and cowardly attack shows it"
+    words = [(0, 4), (5, 13), (14, 17), (18, 26), (27, 33), (34, 39), (40, 42)]
+    o, b, i = [1.0, 0, 0, 0, 0], [0, 1.0, 0, 0, 0], [0, 0, 1.0, 0, 0]
+    spans = decode_spans(words, [o, b, i, o, o, o, o], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["reckless"]
+    spans = decode_spans(words, [o, o, b, i, i, o, o], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["cowardly attack"]
+    spans = decode_spans(words, [o, b, i, i, i, o, o], 0.5, text)
+    assert [text[s.start : s.end] for s in spans] == ["reckless and cowardly attack"]  # inside: kept
