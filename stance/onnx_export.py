@@ -13,11 +13,13 @@ sees half a file.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -78,6 +80,7 @@ def onnx_model(model_dir: str | Path, precision: str = "fp32") -> Path:
             CACHE_ENV,
         )
         folder = Path(tempfile.mkdtemp(prefix="stance-onnx-"))
+        atexit.register(shutil.rmtree, folder, True)
         path = folder / path.name
     log.warning(
         "stance: preparing %s for ONNX Runtime (%s; once per model, a few seconds): %s", model_dir, precision, path
