@@ -174,3 +174,12 @@ def test_workers_give_the_same_records_in_the_same_order(trained, tmp_path):
             assert x["framing"]["score"] == pytest.approx(y["framing"]["score"], abs=FP32_ATOL)
             assert [t["text"] for t in x["loaded_terms"]] == [t["text"] for t in y["loaded_terms"]]
             assert x["voice"]["label"] == y["voice"]["label"]
+
+
+def test_an_unwritable_cache_still_scores_and_says_how_to_keep_the_export(trained, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("STANCE_CACHE", str(blocker / "cache"))  # a folder inside a file: cannot be made
+    path = onnx_model(trained / "model", "fp32")
+    assert path.exists() and not str(path).startswith(str(blocker))
+    assert "cannot write the ONNX cache" in caplog.text and "STANCE_CACHE" in caplog.text
