@@ -224,7 +224,7 @@ class FramingHead(SentenceHead):
 
     def outputs(self, logits, batch, model):
         # (logit, calibrated probability) per sentence.
-        scores = 1.0 / (1.0 + np.exp(-logits / float(model.framing_temperature)))
+        scores = 0.5 + 0.5 * np.tanh(logits / (2.0 * float(model.framing_temperature)))  # sigmoid, never overflows
         return list(zip(logits.tolist(), scores.tolist()))
 
     def record(self, output, ctx):
