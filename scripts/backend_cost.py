@@ -28,10 +28,9 @@ from pathlib import Path
 from stance.config import load_config
 from stance.data import load_splits
 from stance.engines import OnnxEngine, TorchEngine
-from stance.evaluation import validate
+from stance.evaluation import torch_cpu_engines, validate
 from stance.modeling import load_model
 from stance.onnx_export import _export_fp32, quantize_int8
-from stance.runtime import Runtime, cpu_has_bf16
 
 # name: (modules kept float, per-channel weight scales)
 RECIPES = {
@@ -66,10 +65,13 @@ def main() -> None:
     test = [e if args.pool else dataclasses.replace(e, source=f"{e.source}-test") for e in splits.test]
     examples = {"validation": splits.validation, "test": test, "both": splits.validation + test}[args.split]
     if args.limit:
-        kept: dict[str, int] = defaultdict(int)
-        examples = [
-            e for e in examples if (kept.__setitem__(e.source, kept[e.source] + 1) or kept[e.source] <= args.limit)
-        ]
+        seen: dict[str, int] = defaultdict(int)
+        kept = []
+        for e in examples:
+            seen[e.source] += 1
+            if seen[e.source] <= args.limit:
+                kept.append(e)
+        examples = kept
     max_length = config.model.max_length
     model, tokenizer, model_config = load_model(args.model, fast=True)
 
@@ -79,13 +81,9 @@ def main() -> None:
         return {"headline": numbers, "sentences_per_s": len(examples) / (time.perf_counter() - started)}
 
     results = {"torch fp32": measure(TorchEngine(model, "cpu"))}
-    paths = [("torch int8 (selective, dynamic)", "int8")] + (
-        [("torch bf16 autocast", "bf16")] if cpu_has_bf16() else []
-    )
-    for name, precision in paths:
-        runtime = Runtime(__import__("torch").device("cpu"), precision)
-        fresh, _, _ = load_model(args.model, fast=True)
-        results[name] = measure(TorchEngine(runtime.prepare(fresh), "cpu", runtime.autocast))
+    names = {"int8": "torch int8 (selective, dynamic)", "bf16": "torch bf16 autocast"}
+    for precision, engine in torch_cpu_engines(model).items():
+        results[names[precision]] = measure(engine)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
         _export_fp32(args.model, fp32)

@@ -62,12 +62,10 @@ class OnnxEngine:
         options.log_severity_level = 3  # warnings about unused initializers are noise on the CLI
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         meta = self.session.get_modelmeta().custom_metadata_map
-        self.path = Path(path)
         self.head_specs = heads_named(config.get("heads", {}))
         self.mark_mentions = bool(config.get("mark_mentions", False))
         self.framing_temperature = float(meta.get("framing_temperature", 1.0))
         self.loaded_threshold = float(meta.get("loaded_threshold", 0.5))
-        self.precision = meta.get("precision", "fp32")
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.output_names = [o.name for o in self.session.get_outputs()]
 

@@ -152,21 +152,28 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
     return notes
 
 
+def torch_cpu_engines(model) -> dict[str, TorchEngine]:
+    """The torch CPU scoring paths of `model`, by precision: selective int8 everywhere, bf16 autocast
+    where this CPU does bf16 natively. The same Runtime as `stance --backend torch`, so what is
+    measured on them is what that path costs."""
+    import torch
+
+    from .runtime import Runtime, cpu_has_bf16
+
+    engines = {}
+    for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
+        runtime = Runtime(torch.device("cpu"), name)
+        engines[name] = TorchEngine(runtime.prepare(model), "cpu", runtime.autocast)
+    return engines
+
+
 def precision_costs(
     model, tokenizer, examples: list, max_length: int, reference: dict[str, float], model_dir: Path | None = None
 ) -> dict:
     """What the CPU scoring paths cost on `examples`, per headline metric: torch's selective int8,
     bf16 autocast where this CPU supports it natively, and, given the saved `model_dir`, ONNX Runtime
     int8 (what `stance score` runs by default on a CPU), exported exactly as scoring exports it."""
-    import torch
-
-    from .runtime import Runtime, cpu_has_bf16
-
-    variants = {}
-    # The same Runtime as `stance score`, so the cost measured is the cost of the scoring path.
-    for name in ("int8", "bf16") if cpu_has_bf16() else ("int8",):
-        runtime = Runtime(torch.device("cpu"), name)
-        variants[f"{name}_cost"] = TorchEngine(runtime.prepare(model), "cpu", runtime.autocast)
+    variants = {f"{name}_cost": engine for name, engine in torch_cpu_engines(model).items()}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         if model_dir is not None and onnx_unavailable("cpu", "int8", None) is None:

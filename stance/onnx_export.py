@@ -179,7 +179,7 @@ def quantize_int8(
     fp32: Path, out: Path, keep_float: re.Pattern | None = INT8_KEEP_FLOAT, per_channel: bool = INT8_PER_CHANNEL
 ) -> None:
     """ONNX Runtime dynamic quantization: int8 weights, activations quantized per batch on the fly.
-    MatMuls whose node name matches `keep_float` stay float32."""
+    MatMuls and Gemms whose torch module name (export's `weight_modules`) matches `keep_float` stay float32."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -112,9 +112,10 @@ class Runtime:
 
         if self.backend == "onnx":
             from .onnx_export import onnx_model
-            from .tokenizer import FastTokenizer
+            from .tokenizer import scoring_tokenizer
 
-            return OnnxEngine(onnx_model(model_dir, self.precision), config, threads), FastTokenizer(model_dir)
+            engine = OnnxEngine(onnx_model(model_dir, self.precision), config, threads)
+            return engine, scoring_tokenizer(model_dir, config)
         from .modeling import load_model
 
         if threads and self.device.type == "cpu":
