@@ -137,6 +137,12 @@ class TrainingConfig(Section):
         return value
 
     num_threads: int = Field(0, ge=0)  # 0: all cores
+    # How the checkpoint is chosen from the validation figures (evaluation.SELECTION_RULES): scores (the
+    # mean of every corpus's task scores), heads (each head weighs the same) or framing (framing alone).
+    selection: Literal["scores", "heads", "framing"] = "scores"
+    # Also keep the best model by these rules (OUT/model-<rule>, calibrated like OUT/model); `stance cv`
+    # scores each on the held-out fold, so two selection rules are compared on one set of training runs.
+    also_select: list[Literal["scores", "heads", "framing"]] = Field(default_factory=list)
 
 
 class TrainConfig(Section):

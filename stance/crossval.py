@@ -66,7 +66,8 @@ def score_held_out(model_dir: Path, config: TrainConfig) -> dict[str, float]:
 
 def run_fold(config: TrainConfig, out: Path, device: str = "auto") -> dict:
     """Train (or resume) one fold and score its held-out part; a finished fold is read back."""
-    from .training import DIR_MODEL, train
+    from .training import DIR_MODEL, also_rules, train
+    from .training import model_dir as rule_model_dir
 
     done = out / OUTER_NAME
     if done.exists():
@@ -83,14 +84,29 @@ def run_fold(config: TrainConfig, out: Path, device: str = "auto") -> dict:
             "headline"
         ],
     }
+    # Each extra selection rule's model, from the same training run, scored on the same held-out fold:
+    # a paired comparison of how the checkpoint is chosen (every rule is decided on the inner split).
+    also = {rule: score_held_out(out / rule_model_dir(rule, config.training), config) for rule in also_rules(config.training)}
+    if also:
+        result["held_out_by_selection"] = also
     out.mkdir(parents=True, exist_ok=True)
     done.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return result
 
 
+def by_selection(result: dict) -> dict[str, float]:
+    """A fold's also_select scores as metrics named "selection=RULE:corpus/measure"."""
+    return {
+        f"selection={rule}:{key}": value
+        for rule, numbers in result.get("held_out_by_selection", {}).items()
+        for key, value in numbers.items()
+    }
+
+
 def summarize(results: list[dict]) -> dict[str, dict]:
     """Per metric: mean and sample standard deviation over folds, the fold values in fold order and
-    the folds they belong to."""
+    the folds they belong to (also_select models' metrics under "selection=RULE:...")."""
+    results = [r | {"held_out": r["held_out"] | by_selection(r)} for r in results]
     keys = sorted({k for r in results for k in r["held_out"]})
     out = {}
     for key in keys:

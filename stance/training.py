@@ -7,6 +7,7 @@ Output directory layout:
     OUT/checkpoint/    everything needed to resume after a kill (written atomically)
     OUT/model-best/    best model so far by validation score
     OUT/model/         the final model: best weights, calibrated, with metrics.json and README.md
+    OUT/model-best-RULE/, OUT/model-RULE/   the same for each rule of training.also_select (no report)
     OUT/train_log.jsonl  per-step losses per head and per-evaluation metrics
 """
 
@@ -19,7 +20,7 @@ import random
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,12 @@ from .devices import distributed_backend, needs_grad_scaler, resolve_device, tra
 from .errors import ConfigError, DataError
 from .evaluation import (
     MIN_SELECTION_EXAMPLES,
+    SELECTION_RULES,
     calibrate,
     evaluate_by_source,
     headline,
     precision_costs,
+    selection_score,
     validate,
 )
 from .examples import encode_examples
@@ -60,6 +63,9 @@ class TrainState:
     best_step: int = -1
     evals_without_improvement: int = 0
     finished: bool = False
+    # training.also_select: the best score and step by each extra selection rule
+    also_best: dict[str, float] = field(default_factory=dict)
+    also_best_step: dict[str, int] = field(default_factory=dict)
 
 
 def set_seed(seed: int) -> None:
@@ -195,8 +201,9 @@ def train_while_improving(
     out: Path,
     device: str = "cpu",
     fixed_budget: bool = False,
-) -> Iterator[tuple[TrainState, bool]]:
-    """Yields (state, improved) after every evaluation, until patience or the step budget runs out.
+) -> Iterator[tuple[TrainState, list[str]]]:
+    """Yields (state, improved) after every evaluation, until patience or the step budget runs out;
+    `improved` names the selection rules (training.selection, then also_select) whose best this was.
     With `fixed_budget` (validation too small to choose by) every evaluation counts as an improvement
     and patience never stops training: the last model is the one kept. Batches run on `device`, in
     mixed precision on a GPU. The terminal gets a bar per epoch and each evaluation's metrics."""
@@ -256,23 +263,62 @@ def train_while_improving(
 
 def evaluate_step(
     model, tokenizer, validation, state: TrainState, config: TrainConfig, logger: Logger, fixed_budget: bool = False
-) -> bool:
-    """Evaluate on rank 0 and share its verdict, so every process stops at the same step."""
-    improved = False
+) -> list[str]:
+    """Evaluate on rank 0 and share its verdict, so every process stops at the same step. Returns the
+    selection rules whose best score this evaluation beat: training.selection (which alone drives
+    early stopping) first, then those of training.also_select."""
+    t = config.training
+    improved: list[str] = []
     if distributed.is_main():
-        score, numbers, _ = validate(model_of(model), tokenizer, validation, config.model.max_length)
-        improved = fixed_budget or score > state.best_score
-        if improved:
+        _, numbers, metrics = validate(model_of(model), tokenizer, validation, config.model.max_length)
+        scores = selected_scores(metrics, t)
+        score = scores[t.selection]
+        if fixed_budget or score > state.best_score:
             state.best_score, state.best_step, state.evals_without_improvement = score, state.step, 0
+            improved.append(t.selection)
         else:
             state.evals_without_improvement += 1
-        state.finished = not fixed_budget and state.evals_without_improvement >= config.training.patience
+        for rule in also_rules(t):
+            if fixed_budget or scores[rule] > state.also_best.get(rule, -math.inf):
+                state.also_best[rule], state.also_best_step[rule] = scores[rule], state.step
+                improved.append(rule)
+        state.finished = not fixed_budget and state.evals_without_improvement >= t.patience
         logger.write(
-            {"step": state.step, "epoch": state.epoch, "eval": numbers, "selection_score": score, "improved": improved}
+            {
+                "step": state.step,
+                "epoch": state.epoch,
+                "eval": numbers,
+                "selection_score": score,
+                "improved": t.selection in improved,
+            }
+            | ({"also_scores": {r: scores[r] for r in also_rules(t)}} if also_rules(t) else {})
         )
-        distributed.echo(describe_evaluation(state, numbers, score, improved, fixed_budget, config.training.patience))
+        distributed.echo(
+            describe_evaluation(state, numbers, score, t.selection in improved, fixed_budget, t.patience)
+        )
     improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
+
+
+def also_rules(t) -> list[str]:
+    """training.also_select without the rule that already chooses OUT/model."""
+    return [r for r in dict.fromkeys(t.also_select) if r != t.selection]
+
+
+def selected_scores(metrics: dict, t) -> dict[str, float]:
+    """The selection score of each rule training uses, from one evaluation's metrics."""
+    selectable = headline(metrics, MIN_SELECTION_EXAMPLES)
+    return {rule: selection_score(selectable, rule) for rule in [t.selection, *also_rules(t)]}
+
+
+def best_dir(rule: str, t) -> str:
+    """Where the best model by `rule` is kept while training (model-best for training.selection)."""
+    return DIR_MODEL_BEST if rule == t.selection else f"{DIR_MODEL_BEST}-{rule}"
+
+
+def model_dir(rule: str, t) -> str:
+    """The calibrated final model chosen by `rule` (model for training.selection)."""
+    return DIR_MODEL if rule == t.selection else f"{DIR_MODEL}-{rule}"
 
 
 def describe_evaluation(
@@ -384,7 +430,15 @@ def freeze_encoder(model: StanceModel, config: TrainConfig) -> None:
         p.requires_grad = False
 
 
-RUN_FILES = (DIR_CHECKPOINT, DIR_CHECKPOINT + ".tmp", DIR_CHECKPOINT + ".old", DIR_MODEL_BEST, DIR_MODEL, LOG_NAME)
+RUN_FILES = (
+    DIR_CHECKPOINT,
+    DIR_CHECKPOINT + ".tmp",
+    DIR_CHECKPOINT + ".old",
+    DIR_MODEL_BEST,
+    DIR_MODEL,
+    LOG_NAME,
+    *(f"{d}-{rule}" for d in (DIR_MODEL_BEST, DIR_MODEL) for rule in SELECTION_RULES),
+)
 CONFIG_FILE = "config.yaml"
 
 
@@ -514,10 +568,11 @@ def train(
             + (f"; continuing from {init_dir}, keeping {', '.join(h.name for h in inherited)}" if inherited else "")
         )
     wrapped = distributed.wrap(model, device)
-    save = lambda: save_model(  # noqa: E731
+    t = config.training
+    save = lambda rule=t.selection: save_model(  # noqa: E731
         model,
         tokenizer,
-        out / DIR_MODEL_BEST,
+        out / best_dir(rule, t),
         config.model.base_model,
         config.model.max_length,
         config.model.freeze_embeddings,
@@ -538,16 +593,18 @@ def train(
             device,
             fixed_budget,
         ):
-            if improved and distributed.is_main():
-                save()
+            if distributed.is_main():
+                for rule in improved:
+                    save(rule)
     finally:
         if distributed.is_main():
             save_checkpoint(out, model, optimizer, scheduler, state, config)
     try:
         if not distributed.is_main():
             return out / DIR_MODEL
-        if not (out / DIR_MODEL_BEST).exists():
-            save()
+        for rule in [t.selection, *also_rules(t)]:
+            if not (out / best_dir(rule, t)).exists():
+                save(rule)
         logger.write(
             {
                 "event": "end",
@@ -562,9 +619,35 @@ def train(
             if init_dir
             else None
         )
+        for rule in also_rules(t):
+            export_calibrated(out / best_dir(rule, t), out / model_dir(rule, t), config, splits, device,
+                              {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)})
         return finalize(out, config, splits, state, device, report, notes, adapted)
     finally:
         distributed.shutdown()
+
+
+def export_calibrated(src: Path, dst: Path, config: TrainConfig, splits: Splits, device: str, training: dict) -> None:
+    """Calibrate the model in `src` on the validation split and save it to `dst` in the shipping dtype,
+    as finalize does but without a report: an also_select model, for `stance cv` to score."""
+    model, tokenizer, _ = load_model(src)
+    model.to(device)
+    calibrate(model, tokenizer, splits.validation, config.model.max_length)
+    extra = {
+        "training": training,
+        "framing_temperature": float(model.framing_temperature),
+        "loaded_threshold": float(model.loaded_threshold),
+    }
+    save_model(
+        model,
+        tokenizer,
+        dst,
+        config.model.base_model,
+        config.model.max_length,
+        config.model.freeze_embeddings,
+        config.model.save_dtype,
+        extra=extra,
+    )
 
 
 def finalize(

@@ -43,8 +43,8 @@ def _positive_groups(examples):
     return {ex.group for ex in examples if ex.framing >= 0.5}
 
 
-def _table_config(tmp_path, base=None, **training) -> TrainConfig:
-    rows = [{"text": ex.text + " is here", "label": int(ex.framing), "group": ex.group} for ex in _examples(40)]
+def _table_config(tmp_path, base=None, groups: int = 40, **training) -> TrainConfig:
+    rows = [{"text": ex.text + " is here", "label": int(ex.framing), "group": ex.group} for ex in _examples(groups)]
     path = tmp_path / "mine.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     raw = {
@@ -201,3 +201,44 @@ def test_fold_teachers_label_the_transfer_set_for_the_students_matching_fold(tmp
     for fold in range(2):
         soft = split_corpora(fold_config(student, 2, fold))[1].train
         assert [ex.framing for ex in soft] == [row["framing"] for row in tables[fold]]
+
+
+def test_selection_rules_weigh_corpora_heads_or_framing():
+    from stance.evaluation import selection_score
+
+    numbers = {
+        "babe/framing_macro_f1": 0.8,
+        "babe/framing_ece": 0.05,  # never a selection score
+        "babe/loaded_word_f1": 0.4,
+        "ptc/loaded_word_f1": 0.2,
+        "ptc/loaded_span_f1_overlap": 0.2,
+        "newsmtsc/stance_macro_f1": 0.6,
+    }
+    assert selection_score(numbers) == pytest.approx((0.8 + 0.4 + 0.2 + 0.2 + 0.6) / 5)
+    assert selection_score(numbers, "heads") == pytest.approx((0.8 + (0.4 + 0.2 + 0.2) / 3 + 0.6) / 3)
+    assert selection_score(numbers, "framing") == pytest.approx(0.8)
+    no_framing = {k: v for k, v in numbers.items() if "framing" not in k}
+    assert selection_score(no_framing, "framing") == pytest.approx(selection_score(no_framing))
+    assert selection_score({}, "heads") == 0.0
+
+
+def test_cv_scores_each_extra_selection_rule_on_the_same_held_out_fold(tmp_path, tiny_base):
+    # 200 sentences: enough validation (25 per inner split) to select by, so the rules can disagree
+    _table_config(tmp_path, tiny_base, groups=200, eval_every=4, patience=50, also_select=["framing", "scores"])
+    out = tmp_path / "cv"
+    result = runner.invoke(app, ["cv", str(tmp_path / "cv.yaml"), "-o", str(out), "--folds", "2", "--fold", "0"])
+    assert result.exit_code == 0, result.output
+    fold = out / "fold-0"
+    outer = json.loads((fold / "outer.json").read_text())
+    # "scores" is the run's own rule: OUT/model is its model, so only "framing" gets a second one.
+    assert list(outer["held_out_by_selection"]) == ["framing"]
+    assert (fold / "model-framing" / "config.json").exists() and not (fold / "model-scores").exists()
+    steps = json.loads((fold / "model-framing" / "config.json").read_text())["training"]
+    assert steps["selection"] == "framing" and steps["best_step"] > 0
+    logged = [json.loads(line) for line in (fold / "train_log.jsonl").open() if '"also_scores"' in line]
+    assert logged and all(set(r["also_scores"]) == {"framing"} for r in logged)
+    # The rule's best step is the evaluation with the highest framing score it logged.
+    best = max(logged, key=lambda r: r["also_scores"]["framing"])  # first of equals, as training keeps
+    assert steps["best_step"] == best["step"]
+    summary = json.loads((out / "cv.json").read_text())["metrics"]
+    assert "selection=framing:table/framing_macro_f1" in summary
