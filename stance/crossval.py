@@ -86,7 +86,10 @@ def run_fold(config: TrainConfig, out: Path, device: str = "auto") -> dict:
     }
     # Each extra selection rule's model, from the same training run, scored on the same held-out fold:
     # a paired comparison of how the checkpoint is chosen (every rule is decided on the inner split).
-    also = {rule: score_held_out(out / rule_model_dir(rule, config.training), config) for rule in also_rules(config.training)}
+    also = {
+        rule: score_held_out(out / rule_model_dir(rule, config.training), config)
+        for rule in also_rules(config.training)
+    }
     if also:
         result["held_out_by_selection"] = also
     out.mkdir(parents=True, exist_ok=True)

@@ -84,7 +84,7 @@ def _task_keys(head_numbers: dict[str, float]) -> list[str]:
 
 
 def _head_of(key: str) -> str:
-    """"babe/loaded_word_f1" -> "loaded": the measure's head, whatever the corpus."""
+    """The head a headline key measures, whatever the corpus: "babe/loaded_word_f1" -> "loaded"."""
     return key.split("/", 1)[-1].split("_", 1)[0]
 
 

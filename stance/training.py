@@ -293,9 +293,7 @@ def evaluate_step(
             }
             | ({"also_scores": {r: scores[r] for r in also_rules(t)}} if also_rules(t) else {})
         )
-        distributed.echo(
-            describe_evaluation(state, numbers, score, t.selection in improved, fixed_budget, t.patience)
-        )
+        distributed.echo(describe_evaluation(state, numbers, score, t.selection in improved, fixed_budget, t.patience))
     improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
 
@@ -620,8 +618,8 @@ def train(
             else None
         )
         for rule in also_rules(t):
-            export_calibrated(out / best_dir(rule, t), out / model_dir(rule, t), config, splits, device,
-                              {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)})
+            chosen = {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)}
+            export_calibrated(out / best_dir(rule, t), out / model_dir(rule, t), config, splits, device, chosen)
         return finalize(out, config, splits, state, device, report, notes, adapted)
     finally:
         distributed.shutdown()
