@@ -67,6 +67,8 @@ def cv_section(cv: dict | None) -> str:
     budget = f", each fold capped at {cv['max_steps']} steps" if cv.get("max_steps") else ""
     rows = ["| metric | CV mean ± sd (held-out folds) | minimum |", "|---|---|---|"]
     for key, m in sorted(cv["metrics"].items()):
+        if key.startswith("selection="):
+            continue  # another selection rule's models (training.also_select): reports/cv compares them
         target = CV_TARGETS.get(key)
         rows.append(f"| {key} | {m['mean']:.4f} ± {m['sd']:.4f} | {target if target is not None else ''} |")
     return (

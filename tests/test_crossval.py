@@ -242,3 +242,24 @@ def test_cv_scores_each_extra_selection_rule_on_the_same_held_out_fold(tmp_path,
     assert steps["best_step"] == best["step"]
     summary = json.loads((out / "cv.json").read_text())["metrics"]
     assert "selection=framing:table/framing_macro_f1" in summary
+    # The card of a model trained with the recipe lists the recipe's own figures, not the other rules'.
+    import shutil
+
+    shipped = tmp_path / "shipped"
+    shutil.copytree(fold / "model", shipped)
+    args = [
+        "cv",
+        str(tmp_path / "cv.yaml"),
+        "-o",
+        str(out),
+        "--folds",
+        "2",
+        "--fold",
+        "0",
+        "--model-card",
+        str(shipped),
+    ]
+    attached = runner.invoke(app, args)
+    assert attached.exit_code == 0, attached.output
+    card = (shipped / "README.md").read_text()
+    assert "table/framing_macro_f1 | " in card and "selection=" not in card
