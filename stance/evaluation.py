@@ -128,17 +128,16 @@ def _with_loaded_labels(predictions: Predictions) -> list[tuple[list, list]]:
     return [p for p in predictions.values() if any("loaded_terms" in e.labels for e in p[0])]
 
 
-def validate(
-    model, tokenizer, examples, max_length: int, tune_threshold: bool = True, rule: str = "scores"
-) -> tuple[float, dict, dict]:
-    """Selection score by `rule`, headline numbers and full metrics per corpus; with `tune_threshold`,
-    the loaded-term threshold is tuned on these examples first (as calibration will at the end)."""
+def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool = True) -> tuple[float, dict, dict]:
+    """Selection score (the default rule), headline numbers and full metrics per corpus; with
+    `tune_threshold`, the loaded-term threshold is tuned on these examples first (as calibration will
+    at the end)."""
     predictions = predict_by_source(model, tokenizer, examples, max_length)
     threshold = (
         tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
     )
     metrics = {src: metrics_for(enc, preds, model.head_specs, threshold) for src, (enc, preds) in predictions.items()}
-    return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES), rule), headline(metrics), metrics
+    return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
 
 
 MIN_CALIBRATION_EXAMPLES = 50  # framing-labelled validation sentences below which a temperature is noise

@@ -618,19 +618,24 @@ def train(
             else None
         )
         for rule in also_rules(t):
+            model, tokenizer, _ = calibrated(out / best_dir(rule, t), config, splits, device)
             chosen = {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)}
-            export_calibrated(out / best_dir(rule, t), out / model_dir(rule, t), config, splits, device, chosen)
+            save_shipped(model, tokenizer, out / model_dir(rule, t), config, chosen)
         return finalize(out, config, splits, state, device, report, notes, adapted)
     finally:
         distributed.shutdown()
 
 
-def export_calibrated(src: Path, dst: Path, config: TrainConfig, splits: Splits, device: str, training: dict) -> None:
-    """Calibrate the model in `src` on the validation split and save it to `dst` in the shipping dtype,
-    as finalize does but without a report: an also_select model, for `stance cv` to score."""
+def calibrated(src: Path, config: TrainConfig, splits: Splits, device: str) -> tuple[StanceModel, object, list[str]]:
+    """The model in `src` with its framing temperature and loaded-term threshold fitted on the
+    validation split, its tokenizer, and calibration's notes."""
     model, tokenizer, _ = load_model(src)
     model.to(device)
-    calibrate(model, tokenizer, splits.validation, config.model.max_length)
+    return model, tokenizer, calibrate(model, tokenizer, splits.validation, config.model.max_length)
+
+
+def save_shipped(model: StanceModel, tokenizer, dst: Path, config: TrainConfig, training: dict) -> None:
+    """Save a calibrated model in the shipping dtype; `training` (how it was chosen) goes into config.json."""
     extra = {
         "training": training,
         "framing_temperature": float(model.framing_temperature),
@@ -661,10 +666,8 @@ def finalize(
     """Calibrate the best model, export it in the shipping dtype, and (with `report`) measure what the
     export and the CPU precisions cost and score the test files. `notes` (what training had to
     decide, e.g. a fixed budget) and `adapted` (what `model.init_from` kept) go into the card."""
-    notes = list(notes or [])
-    model, tokenizer, _ = load_model(out / DIR_MODEL_BEST)
-    model.to(device)
-    notes += calibrate(model, tokenizer, splits.validation, config.model.max_length)
+    model, tokenizer, calibration_notes = calibrated(out / DIR_MODEL_BEST, config, splits, device)
+    notes = list(notes or []) + calibration_notes
     for note in notes:
         distributed.echo(f"note: {note}")
     numbers_fp32 = (
@@ -673,30 +676,17 @@ def finalize(
         else {}
     )
     final = out / DIR_MODEL
-    extra = {
-        "training": {
-            "seed": config.training.seed,
-            "validation_fraction": config.data.validation_fraction,
-            "folds": config.data.folds,
-            "fold": config.data.fold,
-            "best_step": state.best_step,
-            "steps": state.step,
-            "datasets": [d.model_dump() for d in config.data.datasets],
-            "adapted": adapted,
-        },
-        "framing_temperature": float(model.framing_temperature),
-        "loaded_threshold": float(model.loaded_threshold),
+    training = {
+        "seed": config.training.seed,
+        "validation_fraction": config.data.validation_fraction,
+        "folds": config.data.folds,
+        "fold": config.data.fold,
+        "best_step": state.best_step,
+        "steps": state.step,
+        "datasets": [d.model_dump() for d in config.data.datasets],
+        "adapted": adapted,
     }
-    save_model(
-        model,
-        tokenizer,
-        final,
-        config.model.base_model,
-        config.model.max_length,
-        config.model.freeze_embeddings,
-        config.model.save_dtype,
-        extra=extra,
-    )
+    save_shipped(model, tokenizer, final, config, training)
     exported, tokenizer, _ = load_model(final)
     exported.to(device)
     _, numbers, val_metrics = validate(
