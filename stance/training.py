@@ -47,6 +47,7 @@ from .features import Encoded, collate, to_device
 from .heads import HEADS, Head
 from .model_card import write_model_card
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, read_model_config, save_model
+from .onnx_export import RANGE_SENTENCES, RANGES_KEY, activation_ranges
 
 DIR_CHECKPOINT = "checkpoint"
 DIR_MODEL_BEST = "model-best"
@@ -620,10 +621,18 @@ def train(
         for rule in also_rules(t):
             model, tokenizer, _ = calibrated(out / best_dir(rule, t), config, splits, device)
             chosen = {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)}
-            save_shipped(model, tokenizer, out / model_dir(rule, t), config, chosen)
+            save_shipped(model, tokenizer, out / model_dir(rule, t), config, chosen, splits)
         return finalize(out, config, splits, state, device, report, notes, adapted)
     finally:
         distributed.shutdown()
+
+
+def range_sentences(examples: list, seed: int) -> list[str]:
+    """The training sentences that fix the int8 export's activation scales: a seeded sample, so the
+    same run gives the same model."""
+    texts = sorted({e.text for e in examples})
+    random.Random(seed).shuffle(texts)
+    return texts[:RANGE_SENTENCES]
 
 
 def calibrated(src: Path, config: TrainConfig, splits: Splits, device: str) -> tuple[StanceModel, object, list[str]]:
@@ -634,12 +643,16 @@ def calibrated(src: Path, config: TrainConfig, splits: Splits, device: str) -> t
     return model, tokenizer, calibrate(model, tokenizer, splits.validation, config.model.max_length)
 
 
-def save_shipped(model: StanceModel, tokenizer, dst: Path, config: TrainConfig, training: dict) -> None:
-    """Save a calibrated model in the shipping dtype; `training` (how it was chosen) goes into config.json."""
+def save_shipped(model: StanceModel, tokenizer, dst: Path, config: TrainConfig, training: dict, splits: Splits) -> None:
+    """Save a calibrated model in the shipping dtype; `training` (how it was chosen) goes into config.json,
+    with the int8 export's activation ranges, measured on training sentences."""
     extra = {
         "training": training,
         "framing_temperature": float(model.framing_temperature),
         "loaded_threshold": float(model.loaded_threshold),
+        RANGES_KEY: activation_ranges(
+            model, tokenizer, range_sentences(splits.train, config.training.seed), config.model.max_length
+        ),
     }
     save_model(
         model,
@@ -686,7 +699,7 @@ def finalize(
         "datasets": [d.model_dump() for d in config.data.datasets],
         "adapted": adapted,
     }
-    save_shipped(model, tokenizer, final, config, training)
+    save_shipped(model, tokenizer, final, config, training, splits)
     exported, tokenizer, _ = load_model(final)
     exported.to(device)
     _, numbers, val_metrics = validate(

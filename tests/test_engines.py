@@ -18,7 +18,7 @@ from stance.examples import encode_examples
 from stance.inference import predict
 from stance.model_files import read_model_config
 from stance.modeling import load_model
-from stance.onnx_export import INT8_KEEP_FLOAT, export_onnx, matmul_modules, onnx_model
+from stance.onnx_export import INT8_KEEP_FLOAT, RANGES_KEY, export_onnx, matmul_modules, onnx_model
 from stance.runtime import Runtime
 from stance.scoring import Scorer
 
@@ -84,9 +84,48 @@ def test_int8_quantizes_exactly_the_layers_of_the_recipe(exported):
     assert {"heads.framing", "heads.loaded_terms", "heads.stance.0", "heads.stance.3"} <= set(modules.values())
     expected = {node for node, module in modules.items() if not INT8_KEEP_FLOAT.search(module)}
     graph = onnx.load(str(int8)).graph
-    quantized = {n.name.removesuffix("_quant") for n in graph.node if n.op_type == "MatMulInteger"}
+    quantized = {n.name.removesuffix("_quant") for n in graph.node if n.op_type == "MatMulIntegerToFloat"}
     assert quantized == expected and expected
-    assert {p.key: p.value for p in onnx.load(str(int8)).metadata_props}["precision"] == "int8"
+    meta = {p.key: p.value for p in onnx.load(str(int8)).metadata_props}
+    assert meta["precision"] == "int8"
+    # Every activation scale is fixed (the trained model stores its ranges): none is set per batch.
+    assert json.loads(meta["int8_activation_scales"]) == {"static": 4 * 2, "per_row": 0}
+    assert "DynamicQuantizeLinear" not in {n.op_type for n in graph.node}
+
+
+ONE_SENTENCE = "The radical regime attacked the brave people, the minister said."
+NEIGHBOURS = [
+    "Yes.",
+    "Thugs!",
+    " ".join(["The disastrous, corrupt, radical and reckless regime of thugs and terrorists"] * 6) + ".",
+    "The bank reported that the rate rose by 0.25 points in the third quarter of the fiscal year 2024.",
+]
+
+
+@pytest.mark.parametrize("stored_ranges", [True, False], ids=["fixed scales", "row scales"])
+def test_int8_gives_a_sentence_the_same_record_alone_and_in_any_batch(trained, tmp_path, monkeypatch, stored_ranges):
+    """One sentence, one answer: int8 rounding never depends on the sentences batched beside it,
+    with the ranges `stance train` stores and, for a model without them, with per-row scales."""
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained / "model", model_dir)
+    config = json.loads((model_dir / "config.json").read_text())
+    assert RANGES_KEY in config, "stance train stores the int8 activation ranges"
+    if not stored_ranges:
+        del config[RANGES_KEY]
+        (model_dir / "config.json").write_text(json.dumps(config))
+    scorer = Scorer(model_dir, backend="onnx", precision="int8")
+    assert scorer.runtime.precision == "int8"
+
+    def record_of_the_sentence(docs, batch_size):
+        scorer.batch_size = batch_size
+        return next(r for r in scorer.score(docs) if r.get("doc_id") == "one" and r["record"] == "sentence")
+
+    one = Document("one", "one.txt", ONE_SENTENCE)
+    others = [Document(f"n{i}", f"n{i}.txt", t) for i, t in enumerate(NEIGHBOURS)]
+    alone = record_of_the_sentence([one], 1)
+    assert record_of_the_sentence([*others, one], 64) == alone
+    assert record_of_the_sentence([one, *reversed(others)], 2) == alone
 
 
 def test_the_cache_exports_once_and_follows_the_model(trained, tmp_path, monkeypatch):
