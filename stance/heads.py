@@ -228,11 +228,10 @@ class FramingHead(SentenceHead):
         return list(zip(logits.tolist(), scores.tolist()))
 
     def record(self, output, ctx):
-        from .records import EDITORIAL
-
-        # Only the outlet's own words are flagged; framing inside quotes is reported with its source.
+        # The score reaches the threshold; whether the slant is the outlet's (records.speaks_for_outlet)
+        # needs the whole record, so the scorer completes the flag once the other heads have filled it.
         score = output[1]
-        return {"score": round(score, 4), "flag": score >= ctx.flag_threshold and ctx.voice.label == EDITORIAL}
+        return {"score": round(score, 4), "flag": score >= ctx.flag_threshold}
 
     def metrics(self, encoded, outputs, calibration):
         from .metrics import classification_report, expected_calibration_error
@@ -564,7 +563,7 @@ class AttributionHead(TokenTagHead):
         length). The record entries come with it, so the spans are decoded once."""
         from .voice import Attribution
 
-        entries = self.entries(output, sentence, enc)
+        entries = _joined_neighbours(self.entries(output, sentence, enc), sentence)
         spans = [(start, end, entry["category"]) for entry, start, end in entries]
         lengths = [end - start for start, end in enc.word_spans]
         total = sum(lengths)
@@ -573,6 +572,24 @@ class AttributionHead(TokenTagHead):
 
     def record(self, output, ctx):
         return ctx.reading.entries if ctx.reading is not None else super().record(output, ctx)
+
+
+def _joined_neighbours(entries: list[tuple[dict, int, int]], sentence) -> list[tuple[dict, int, int]]:
+    """Neighbouring spans of one category with only spaces between them are one span: a second B-
+    tag inside a source ("a" + "UN spokesperson") splits one name; two speakers have words between."""
+    out: list[tuple[dict, int, int]] = []
+    for entry, start, end in entries:
+        if out:
+            last, last_start, last_end = out[-1]
+            gap = sentence.text[last_end - sentence.start : start - sentence.start]
+            if last["category"] == entry["category"] and not gap.strip():
+                chars = (last_end - last_start, end - start)
+                score = (last["score"] * chars[0] + entry["score"] * chars[1]) / sum(chars)
+                text = sentence.text[last_start - sentence.start : end - sentence.start]
+                out[-1] = (last | {"end": end, "text": text, "score": round(score, 4)}, last_start, end)
+                continue
+        out.append((entry, start, end))
+    return out
 
 
 for _head in (FramingHead(), LoadedTermsHead(), StanceHead(), AttributionHead()):

@@ -20,10 +20,11 @@ VOICES = (EDITORIAL, QUOTED, ATTRIBUTED)
 
 class VoiceField(TypedDict):
     label: Literal["editorial", "quoted", "attributed"]
-    source: str | None
+    source: str | None  # the speaker as this sentence names it ("he", "Real estate tycoon Donald Trump")
     score: float | None
     source_start: int | None
     source_end: int | None
+    speaker: str | None  # the same speaker's fullest name in the article ("Donald Trump"): one per person
 
 
 class FramingField(TypedDict):
@@ -90,6 +91,7 @@ def voice_field(
     score: float | None = None,
     source_start: int | None = None,
     source_end: int | None = None,
+    speaker: str | None = None,
 ) -> VoiceField:
     return {
         "label": label,  # type: ignore[typeddict-item]
@@ -97,7 +99,23 @@ def voice_field(
         "score": score,
         "source_start": source_start,
         "source_end": source_end,
+        "speaker": speaker,
     }
+
+
+def speaks_for_outlet(record: dict) -> bool:
+    """Does the sentence carry the outlet's own voice: an editorial sentence, or reported speech with
+    loaded words of the outlet's own outside what the speaker said ("Critics *slammed* the *radical*
+    bill, saying ...")? These sentences are the ones `framing.flag` and the outlet's framing figures
+    (summaries, report, compare) read; a source never excuses the outlet's words."""
+    if record["voice"]["label"] == EDITORIAL:
+        return True
+    return any((t.get("voice") or {}).get("label") == EDITORIAL for t in record.get("loaded_terms") or ())
+
+
+def speaker_of(voice: dict) -> str | None:
+    """Who speaks, one name per person and article (records before 0.8 have no `speaker`)."""
+    return voice["speaker"] if "speaker" in voice else voice.get("source")
 
 
 def sentence_record(
@@ -154,7 +172,7 @@ def to_jsonl(records: Iterable[dict]) -> str:
 FLAT_COLUMNS = [
     "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
     "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
-    "voice_score", "voice_source_start", "voice_source_end",
+    "voice_score", "voice_source_start", "voice_source_end", "voice_speaker",
 ]  # fmt: skip
 INT_COLUMNS = {"sentence_index", "start", "end", "sentences", "voice_source_start", "voice_source_end"}
 FLOAT_COLUMNS = {"framing_score", "voice_score"}
@@ -171,7 +189,7 @@ def flat_columns(fields: Iterable[str] = ()) -> list[str]:
 PREFIXED_COLUMNS = {f"voice_{k}" for k in VoiceField.__annotations__} | {
     f"framing_{k}" for k in FramingField.__annotations__
 }
-TEXT_COLUMNS = {"record", "doc_id", "path", "text", "error", "voice_label", "voice_source"}
+TEXT_COLUMNS = {"record", "doc_id", "path", "text", "error", "voice_label", "voice_source", "voice_speaker"}
 
 
 def unflatten(row: dict) -> dict:

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .heads import HEADS
-from .records import EDITORIAL, sentences_of, summary_of
+from .records import EDITORIAL, sentences_of, speaker_of, summary_of
 
 TERM_STYLE = {"editorial": "bold red underline", "attributed": "bold magenta", "quoted": "bold blue"}
 
@@ -34,7 +34,7 @@ def voice_note(record: dict) -> Text:
     voice = record["voice"]
     if voice["label"] == EDITORIAL:
         return Text("")
-    who = f": {voice['source']}" if voice.get("source") else ""
+    who = f": {speaker_of(voice)}" if speaker_of(voice) else ""
     return Text(f"  [{voice['label']}{who}]", style="dim italic")
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .labels import STANCE_LABELS
-from .records import EDITORIAL, ERROR, SENTENCE, SUMMARY, unflatten
+from .records import EDITORIAL, ERROR, SENTENCE, SUMMARY, speaker_of, speaks_for_outlet, unflatten
 from .site_assets import CSS, JS
 from .summary import CorpusSummary
 
@@ -91,7 +91,7 @@ class Article:
 
     @property
     def editorial(self) -> list[dict]:
-        return [s for s in self.sentences if bucket(s.get("voice")) == OUTLET and "framing" in s]
+        return [s for s in self.sentences if "framing" in s and speaks_for_outlet(s)]
 
     @property
     def flagged(self) -> int:
@@ -300,7 +300,7 @@ least the run's threshold. Quoted and attributed speech is never flagged; its lo
 
 def _term_tip(term: dict, voice: dict) -> str:
     parts = [f"loaded term ({term.get('category', '').replace('_', ' ')}), score {term.get('score', 0):.2f}"]
-    parts.append(f"voice: {voice.get('label', EDITORIAL)}" + (f" ({voice['source']})" if voice.get("source") else ""))
+    parts.append(f"voice: {voice.get('label', EDITORIAL)}" + (f" ({speaker_of(voice)})" if speaker_of(voice) else ""))
     if term.get("alternatives"):
         parts.append("neutral alternatives: " + ", ".join(term["alternatives"]))
     return "<br>".join(esc(p) for p in parts)
@@ -312,7 +312,7 @@ def _sentence_tip(s: dict) -> str:
     if "framing" in s:
         parts.append(f"framing {s['framing']['score']:.2f}" + (" (flagged)" if s["framing"]["flag"] else ""))
     parts.append(
-        f"voice: {voice.get('label', EDITORIAL)}" + (f", source: {voice['source']}" if voice.get("source") else "")
+        f"voice: {voice.get('label', EDITORIAL)}" + (f", source: {speaker_of(voice)}" if speaker_of(voice) else "")
     )
     for st in s.get("stance") or []:
         parts.append(f"stance toward {st['target']}: {st['label']} {st['scores'][st['label']]:.2f}")

@@ -20,7 +20,7 @@ from .heads import Context
 from .inference import SentencePrediction, predict
 from .model_files import read_model_config
 from .options import ModelOptions
-from .records import ErrorRecord, error_record, sentence_record
+from .records import ErrorRecord, error_record, sentence_record, speaks_for_outlet
 from .runtime import Runtime, prefetch
 from .segmentation import Sentence, split_sentences
 from .summary import article_summary
@@ -35,7 +35,7 @@ from .targets import (
     parse_document_target,
 )
 from .tokenizer import scoring_tokenizer
-from .voice import Attribution, SpeechRegions, Voice, assign_voices, tagger_voices
+from .voice import Attribution, SpeechRegions, Voice, assign_voices, speech_only, tagger_voices
 
 log = logging.getLogger("stance")
 
@@ -263,7 +263,10 @@ class Scorer:
         """Each sentence's voice from the attribution head's reading of the whole document: a sentence's
         speaker may be named in its neighbour, and a pronoun refers back to an earlier name."""
         head = self.voice_head
-        readings = [head.reading(pred.outputs[head.name], enc, item.sentence) for item, enc, pred in rows]
+        readings = [
+            speech_only(head.reading(pred.outputs[head.name], enc, item.sentence), item.sentence)
+            for item, enc, pred in rows
+        ]
         rules = ([item.voice for item, _, _ in rows], rows[0][0].speech)
         voices, speech = tagger_voices(doc.text, [item.sentence for item, _, _ in rows], readings, rules=rules)
         for (item, _, _), voice, reading in zip(rows, voices, readings):
@@ -299,6 +302,11 @@ class Scorer:
         heads = {h.record_field: h.record(pred.outputs[h.name], ctx) for h in self.model.head_specs}
         if self.lexicon is not None and heads.get("loaded_terms"):
             self.lexicon.annotate(heads["loaded_terms"])
-        return sentence_record(
+        record = sentence_record(
             doc.doc_id, doc.path, item.index, sent.start, sent.end, sent.text, item.voice.as_field(), heads
         )
+        if "framing" in record:
+            # Flagged: above the threshold, and the outlet's own slant (an editorial sentence, or its
+            # own loaded words around someone's reported speech). Framing inside quotes keeps its source.
+            record["framing"]["flag"] = record["framing"]["flag"] and speaks_for_outlet(record)
+        return record

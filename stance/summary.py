@@ -6,7 +6,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .labels import STANCE_LABELS
-from .records import ATTRIBUTED, EDITORIAL, ERROR, QUOTED, SUMMARY, VOICES, SentenceRecord, SummaryRecord
+from .records import (
+    ATTRIBUTED,
+    EDITORIAL,
+    ERROR,
+    QUOTED,
+    SUMMARY,
+    VOICES,
+    SentenceRecord,
+    SummaryRecord,
+    speaker_of,
+    speaks_for_outlet,
+)
 
 # The corpus tallies keep at most this many distinct terms and targets, so a run over millions of
 # articles holds a fixed amount of memory; past it the rarest half is dropped (the table's top
@@ -33,7 +44,8 @@ def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> Sum
     """Summary record of one article from its sentence records."""
     first = sentences[0]
     # A model without some head writes no field for it: its part of the summary is then empty.
-    editorial = [s for s in sentences if s["voice"]["label"] == EDITORIAL and "framing" in s]
+    # The outlet's sentences: editorial, or reported with loaded words of the outlet's own.
+    editorial = [s for s in sentences if "framing" in s and speaks_for_outlet(s)]
     flagged = [s for s in editorial if s["framing"]["flag"]]
     terms = [t for s in sentences for t in s.get("loaded_terms", ())]
     by_target: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
@@ -43,8 +55,8 @@ def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> Sum
             # Whose view: the mention's own voice (a sentence can hold the outlet's words and a quote's).
             voice = st.get("voice") or s["voice"]
             by_target[st["target"]][voice["label"]].append(st)
-            if voice["label"] != EDITORIAL and voice.get("source"):
-                speakers[st["target"]][voice["source"]] += 1
+            if voice["label"] != EDITORIAL and speaker_of(voice):
+                speakers[st["target"]][speaker_of(voice)] += 1
     return {
         "record": SUMMARY,
         "doc_id": first["doc_id"],

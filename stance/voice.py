@@ -71,6 +71,52 @@ _SOURCE_VERB = re.compile(
 _APPOSED_NAME = re.compile(rf",\s+(?P<src>{_NAME}),\s+(?:also\s+)?{_VERB}\b")
 # "..., said X" / "..., X said"
 _VERB_SOURCE = re.compile(rf"\b{_VERB}\s+{_NOT_A_SOURCE}(?P<src>{_ROLE}|{_NAME})")
+# What makes a cue someone's words: speech, thought or evidence ("said", "believes", "according to",
+# "in a statement"). A cue without any of these ("voted", "approves", "showed its contempt", "signed")
+# reports a deed: the sentence stays the outlet's own. Matched per lower-cased word of the cue.
+_SPEECH_WORD = re.compile(
+    r"(?:say|says|said|saying|tell|tells|told|telling|according|report\w*|claim\w*|argu\w*|not(?:e|es|ed|ing)|"
+    r"add(?:s|ed|ing)?|ask\w*|call(?:s|ed|ing)?|writ\w*|wrote|tweet\w*|post(?:s|ed|ing)?|announc\w*|suggest\w*|"
+    r"think\w*|thought|believ\w*|belief|fear\w*|hop(?:e|es|ed|ing)|expect\w*|know\w*|knew|feel\w*|felt|"
+    r"find\w*|found|reveal\w*|indicat\w*|warn\w*|accus\w*|critici\w*|describ\w*|declar\w*|insist\w*|admit\w*|"
+    r"den(?:y|ies|ied|ying)|confirm\w*|explain\w*|comment\w*|respon\w*|repl(?:y|ies|ied|ying)|"
+    r"stat(?:e|es|ed|ing|ement|ements)|interview\w*|e-?mail\w*|letter\w*|message\w*|speech\w*|mention\w*|"
+    r"cit(?:e|es|ed|ing)|quot\w*|recall\w*|predict\w*|promis\w*|pledg\w*|vow\w*|urg(?:e|es|ed|ing)|prais\w*|"
+    r"condemn\w*|denounc\w*|blast\w*|slam\w*|mock\w*|blam\w*|question\w*|conclu\w*|acknowledg\w*|assert\w*|"
+    r"alleg\w*|contend\w*|maintain\w*|stress\w*|emphasi\w*|reiterat\w*|echo\w*|agree\w*|disagree\w*|"
+    r"dismiss\w*|reject\w*|threaten\w*|complain\w*|conced\w*|counter\w*|testif\w*|estimat\w*|label\w*|"
+    r"brand(?:s|ed|ing)|spok\w*|speak\w*|talk\w*|discuss\w*|remark\w*|point(?:s|ed|ing)?|express\w*|worr\w*|"
+    r"doubt\w*|concern\w*|see|sees|saw|view\w*|consider\w*|seem\w*|inform\w*|advis\w*|assur\w*|"
+    r"charg(?:e|es|ed|ing)|object\w*|demand\w*|request\w*|propos\w*|recommend\w*|impl(?:y|ies|ied)|hint\w*|"
+    r"jok(?:e|es|ed|ing)|quip\w*|shout\w*|yell\w*|whisper\w*|lament\w*|boast\w*|brag\w*|retort\w*|rebut\w*|"
+    r"refut\w*|disput\w*|learn\w*|heard|hear|hears|understand\w*|recogni[sz]\w*|realiz\w*|assum\w*|"
+    r"wonder\w*|suspect\w*|determin\w*|rul(?:e|es|ed|ing)|opinion|view|views|editorial|op-ed|column)"
+)
+# Verbs of deeds, not words: a cue made of these (and no word above) reports an act ("the council voted",
+# "City Council Approves Housing Plan", "the NYPD overruled that request"). The attribution head learnt
+# PolNeAR's broad attributions (positions, plans, feelings: "wants", "is afraid", "supports"), which
+# stay reported speech; only deeds are taken back.
+_DEED_WORD = re.compile(
+    r"(?:vot(?:e|es|ed|ing)|approv\w*|pass(?:es|ed|ing)?|sign(?:s|ed|ing)?|kill\w*|bomb\w*|strik(?:e|es|ing)|struck|"
+    r"launch\w*|build\w*|built|arrest\w*|seiz\w*|raid\w*|invad\w*|occup\w*|shoot\w*|shot|destroy\w*|"
+    r"ban(?:s|ned|ning)?|adopt\w*|enact\w*|veto\w*|ratif\w*|award\w*|fund(?:s|ed|ing)?|spen(?:d|ds|t|ding)|"
+    r"hir(?:e|es|ed|ing)|elect\w*|appoint\w*|nominat\w*|won|win|wins|winning|defeat\w*|deploy\w*|withdr\w*|"
+    r"invest\w*|bought|buy\w*|sold|sell\w*|clos(?:e|es|ed|ing)|open(?:s|ed|ing)?|visit\w*|march\w*|"
+    r"fil(?:e|es|ed|ing)|su(?:e|es|ed|ing)|overrul\w*|block\w*|halt\w*|suspend\w*|introduc\w*|implement\w*|"
+    r"execut\w*|captur\w*|detain\w*|releas\w*|publish\w*|sen(?:d|ds|t|ding)|rammed|ram|rams|crush\w*|"
+    r"attack(?:s|ed|ing)?|assassinat\w*|murder\w*|torture\w*|massacr\w*|shell\w*|fir(?:e|es|ed|ing)|"
+    r"demolish\w*|expel\w*|deport\w*|impos\w*|levi\w*|slash\w*|cut|cuts|cutting|kick\w*|topple\w*|oust\w*)"
+)
+# "show" and its kin are evidence only for a that-clause or an evidential source ("the poll shows");
+# "the regime showed its contempt" is a deed.
+_SHOW_WORD = re.compile(r"show(?:s|ed|n|ing)?|prov(?:e|es|ed|en|ing)|demonstrat\w*")
+_EVIDENCE_SOURCE = re.compile(
+    r"(?i:\b(?:polls?|stud(?:y|ies)|surveys?|data|reports?|figures|statistics|evidence|videos?|footage|records?|"
+    r"documents?|analys[ie]s|research|results|numbers|charts?|maps?|tests?|photos?|images?|emails?|filings?|"
+    r"recordings?|tapes?|transcripts?)\W*$)"
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*")
+
 # Every attribution pattern needs one of these words; most sentences have none, and this one
 # cheap search spares them the three patterns above (which backtrack at every capital letter).
 SPEECH_CUE = re.compile(rf"\b(?:[Aa]ccording to|[Aa]s (?:reported|stated) by|{_VERB})\b")
@@ -107,6 +153,7 @@ class Voice:
     score: float | None = None  # confidence in the label; None where rules decided
     source_start: int | None = None  # document offsets of the words naming the source
     source_end: int | None = None
+    speaker: str | None = None  # the speaker's fullest name in the article (`name_speakers`)
 
     @classmethod
     def of(cls, label: str, source: Source | None, score: float | None = None) -> Voice:
@@ -115,7 +162,7 @@ class Voice:
         return cls(label, source.name, score, source.start, source.end)
 
     def as_field(self) -> VoiceField:
-        return voice_field(self.label, self.source, self.score, self.source_start, self.source_end)
+        return voice_field(self.label, self.source, self.score, self.source_start, self.source_end, self.speaker)
 
 
 EDITORIAL_VOICE = Voice(EDITORIAL)
@@ -240,36 +287,71 @@ def find_attribution(text: str) -> tuple[tuple[int, int] | None, str | None]:
     return None, None
 
 
+_NAME_WORD = re.compile(r"[A-Z][\w’'.-]*")
+_OPENER = re.compile(r"(?:(?:[Tt]he|[Aa]n?|[Bb]ut|[Aa]nd|[Ss]o|[Yy]et|[Aa]lso|[Oo]r)\s+)+")
+# A trailing conjunction ("Mr. Kerry and"), or a relative clause ("the experts who opposed it").
+_CLOSER = re.compile(r"\s+(?:(?:and|or|but)$|(?:who|which|that)\b.*$)")
+
+
+def _whole_name_end(text: str, end: int) -> int:
+    """`end` moved over the rest of a capitalised name the span stops inside ("Mitt" -> "Mitt Romney"),
+    up to a capitalised cue ("Asa'ib Ahl Al-Haq Calls for ...": the name ends before "Calls")."""
+    start = end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    if not _NAME_WORD.fullmatch(text[start:end]):
+        return end
+    while text[end : end + 1] == " " and (word := _NAME_WORD.match(text, end + 1)):
+        bare = word.group().lower().rstrip(".")
+        if _SPEECH_WORD.fullmatch(bare) or _DEED_WORD.fullmatch(bare):
+            break
+        end = word.end()
+    return end
+
+
 def clean_source(text: str, start: int, end: int) -> Source | None:
-    """The source at text[start:end] without a leading article or the sentence's full stop."""
+    """The source at text[start:end], completed to the whole name it stops inside, without leading
+    articles or conjunctions ("But Megan Hester"), a trailing conjunction, or the sentence's full stop."""
+    end = _whole_name_end(text, end)
     name = text[start:end]
-    article = re.match(r"(?:[Tt]he|[Aa]n?)\s+", name)
-    if article and len(name) > article.end():
-        start += article.end()
+    opener = _OPENER.match(name)
+    if opener and len(name) > opener.end():
+        start += opener.end()
+    closer = _CLOSER.search(text[start:end])
+    if closer:
+        end = start + closer.start()
     name = text[start:end].rstrip()
     if name.endswith(".") and "." not in name.split()[-1][:-1]:
         name = name[:-1]  # the sentence's full stop, not an abbreviation such as "U.S."
     # An apposition is not the name: "Henry Crespo, president of the caucus," / "Mathur, who studies ...".
     name = re.split(r",\s+(?=[a-z])", name, maxsplit=1)[0]
     name = re.sub(r"[’']s$", "", name.strip(" ,;:"))  # "He’s going to", "Trump’s claim"
-    if not name or name.lower() in _SPEAKER_SELF:
-        return None  # "I" or "we" inside a quote: the speaker is the quote's, named elsewhere
+    if not name or name.lower() in _SPEAKER_SELF or name.lower() in _NOT_A_NAME:
+        return None  # "I" or "we" inside a quote: the speaker is the quote's, named elsewhere; "the" names no one
     start = text.index(name, start)
     return Source(name, start, start + len(name))
 
 
 # ---------------------------------------------------------------------------- pronouns and roles
 
-_PERSON_WORDS = {"he", "she", "him", "her"}
-_SPEAKER_SELF = {"i", "we", "me", "us", "you", "my", "our"}
-_THING_WORDS = {"it"}
-_ANY_WORDS = {"they", "them"}
+_PERSON_WORDS = {"he", "she", "him", "her", "his", "hers"}
+_SPEAKER_SELF = {"i", "we", "me", "us", "you", "my", "our", "your"}
+_THING_WORDS = {"it", "its"}
+_ANY_WORDS = {"they", "them", "their"}
+# Words that can open a source but never name one alone.
+_NOT_A_NAME = {
+    "the", "a", "an", "this", "that", "these", "those", "some", "many", "most", "all", "both", "each", "every",
+    "other", "others", "another", "such", "one",
+}  # fmt: skip
 # A generic role alone, without a name ("the official", "the spokeswoman", "the Republican lawmaker"):
 # someone named earlier. Roles that identify their holder ("the governor", "the president") and
 # institutions ("the union") are sources in their own right.
+# The modifier is lower-case and not a possessive: "a UN spokesperson" and "his spokesman" are someone
+# new, not a name said before.
 _PERSON_ROLE = re.compile(
-    r"(?i:(?:(?:the|this|that)\s+)?(?:[a-z’'-]+\s+)?(?:official|spokes(?:man|woman|person)|aide|adviser|"
-    r"advisor|lawmaker|businessman|businesswoman|billionaire|man|woman))"
+    r"(?:(?:[Tt]he|[Tt]his|[Tt]hat)\s+)?(?:(?!(?:his|her|their|its|our|my|your)\b)[a-z’'-]+\s+)?"
+    r"(?i:official|spokes(?:man|woman|person)|aide|adviser|advisor|lawmaker|businessman|businesswoman|"
+    r"billionaire|man|woman)"
 )
 
 
@@ -315,6 +397,60 @@ class SourceResolver:
         return found or source
 
 
+# ---------------------------------------------------------------------------- one name per speaker
+
+_TITLE = re.compile(
+    r"^(?:(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Prof|Rev|Sgt|Capt|Del)\.?|President|Senator|Governor|"
+    r"Representative|Judge|Justice|Secretary|Chancellor|Minister|Prime Minister|Former|former)\s+"
+)
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)")
+_NAME_PARTICLES = {"al", "bin", "ibn", "de", "van", "von", "der", "da", "di", "la", "le", "del", "of"}
+
+
+def name_part(source: str) -> str:
+    """The name in a source as written: its last run of capitalised words, without titles or a
+    parenthesis ("Real estate tycoon Donald Trump" -> "Donald Trump", "Mr. Trump" -> "Trump",
+    "Rep. Jim Clyburn (D-S.C.)" -> "Jim Clyburn"). A role without a name ("UN spokesperson",
+    "the city council") stays as written."""
+    words = _PARENTHESIS.sub("", source).split()
+    k = len(words)
+    while k > 0 and (words[k - 1][:1].isupper() or (words[k - 1] in _NAME_PARTICLES and k < len(words))):
+        k -= 1
+    while k < len(words) and words[k] in _NAME_PARTICLES:
+        k += 1
+    name = " ".join(words[k:]) or source
+    while (title := _TITLE.match(name)) and len(name) > title.end():
+        name = name[title.end() :]
+    return name
+
+
+def name_speakers(voices: Sequence[Voice]) -> list[Voice]:
+    """Each voice with its `speaker`: the fullest name the article gives that speaker. A person's
+    shorter names join the longest name that holds all their words and ends alike ("Trump" and
+    "Real estate tycoon Donald Trump" -> "Donald Trump"); where two fit ("Clinton": "Bill Clinton",
+    "Hillary Clinton"), the nearest one named before, else after. Other sources group by their
+    words in any case ("the city council", "City Council"). Unresolved pronouns name no one."""
+    names = [name_part(v.source) if v.source and _fit(v.source) is None else None for v in voices]
+    people = list(dict.fromkeys(n for n in names if n and is_person(n)))
+    spelled: dict[str, str] = {}
+    out = []
+    for k, (voice, name) in enumerate(zip(voices, names)):
+        speaker = None
+        if name and is_person(name):
+            words = name.split()
+            holders = [m for m in people if m.split()[-1] == words[-1] and set(words) <= set(m.split())]
+            longest = max(len(m) for m in holders)
+            best = [m for m in holders if len(m) == longest]
+            if len(best) > 1:  # the nearest earlier mention of one of them, else the next
+                order = [names[j] for j in range(k, -1, -1)] + names[k + 1 :]
+                best = [next((m for m in order if m in best), best[0])]
+            speaker = best[0]
+        elif name:
+            speaker = spelled.setdefault(name.lower(), name)
+        out.append(replace(voice, speaker=speaker) if speaker != voice.speaker else voice)
+    return out
+
+
 # ---------------------------------------------------------------------------- the rules
 
 
@@ -348,7 +484,7 @@ def assign_voices(text: str, sentences: Sequence[Sentence]) -> tuple[list[Voice]
             voices.append(EDITORIAL_VOICE)
     # Under the rules, a reported sentence with a named speaker is that speaker's content throughout.
     content = [(s.start, s.end) for s, v in zip(sentences, voices) if v.label != EDITORIAL and v.source]
-    return voices, SpeechRegions(regions, content, turns)
+    return name_speakers(voices), SpeechRegions(regions, content, turns)
 
 
 def _union(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -389,6 +525,50 @@ class Attribution:
     entries: list[dict] = field(default_factory=list)  # the same spans as the record's `attribution` field
 
 
+def is_deed_cue(cue: str, after: str, source: str | None) -> bool:
+    """Does the cue `cue` (followed by the text `after`, said by `source`) report a deed rather than
+    words, thought or evidence? "voted", "approves", "showed its contempt"; not "said", "believes",
+    "according to", "the poll shows", "X showed that", "wants"."""
+    words = [w.lower() for w in _WORD.findall(cue)]
+    if any(_SPEECH_WORD.fullmatch(w) for w in words):
+        return False
+    if any(_SHOW_WORD.fullmatch(w) for w in words):
+        evidence = after.lstrip().lower().startswith("that ") or bool(source and _EVIDENCE_SOURCE.search(source))
+        return not evidence
+    return any(_DEED_WORD.fullmatch(w) for w in words)
+
+
+def speech_only(reading: Attribution, sentence: Sentence) -> Attribution:
+    """The head's reading without the attributions of deeds: when every cue the head found in the
+    sentence reports a deed ("City Council Approves Housing Plan", "the council voted 7 to 2"), none of
+    its spans is someone's words. A cue-less reading (a quote running on) is kept as it is."""
+    cues = [(s, e) for s, e, c in reading.spans if c == "cue"]
+    if not cues:
+        # Without a cue, only content makes a sentence someone's words (a quote running on): a subject
+        # the head took for a source ("The so-called experts ... never built a home") does not.
+        content = sum(
+            _non_space(sentence.text[s - sentence.start : e - sentence.start])
+            for s, e, c in reading.spans
+            if c == "content"
+        )
+        if 2 * content < _non_space(sentence.text):
+            return Attribution([], 0.0, [])
+        return reading
+    sources = [(s, e) for s, e, c in reading.spans if c == "source"]
+
+    def source_of(cue: tuple[int, int]) -> str | None:
+        near = min(sources, key=lambda span: abs(span[0] - cue[0]), default=None)
+        return sentence_text(near) if near else None
+
+    def sentence_text(span: tuple[int, int]) -> str:
+        return sentence.text[span[0] - sentence.start : span[1] - sentence.start]
+
+    after = lambda cue: sentence.text[cue[1] - sentence.start :]  # noqa: E731
+    if all(is_deed_cue(sentence_text(c), after(c), source_of(c)) for c in cues):
+        return Attribution([], 0.0, [])
+    return reading
+
+
 def tagger_voices(
     text: str,
     sentences: Sequence[Sentence],
@@ -418,7 +598,9 @@ def tagger_voices(
         non_space = _non_space(sent.text)
         covered = sum(_non_space(text[max(s, sent.start) : min(e, sent.end)]) for s, e, _ in reading.spans)
         reported.append(rule.label == QUOTED or (non_space > 0 and 2 * covered >= non_space))
-        head_source = next((clean_source(text, s, e) for s, e, c in reading.spans if c == "source"), None)
+        # The first source span that names someone ("the" + "journalist Dainis Ivans": the second).
+        named = (clean_source(text, s, e) for s, e, c in reading.spans if c == "source")
+        head_source = next((source for source in named if source is not None), None)
         own.append(turn or head_source or (_source_of(rule) if rule.label != EDITORIAL else None))
     resolved = _resolve_all(own) if resolve else own
     voices: list[Voice] = []
@@ -445,7 +627,7 @@ def tagger_voices(
         score = max(reading.share, inside_share(sent.start, sent.end, regions.quotes))
         voices.append(Voice.of(QUOTED if quoted else ATTRIBUTED, source, round(score, 4)))
     content = [(s, e) for reading in readings for s, e, c in reading.spans if c == "content"]
-    return voices, SpeechRegions(regions.quotes, content, regions.turns)
+    return name_speakers(voices), SpeechRegions(regions.quotes, content, regions.turns)
 
 
 def _quoted_share(spans: Sequence[tuple[int, int]], quotes: Sequence[tuple[int, int]]) -> float:

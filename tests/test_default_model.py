@@ -94,3 +94,34 @@ def test_default_model_reads_the_seed_samples_loaded_verbs_and_stance(scorer):
     (occupied,) = [r for r in records if r["doc_id"] == "o"]
     stance = {s["target"]: s["label"] for s in occupied["stance"]}
     assert stance.get("United States") == "against", occupied["stance"]
+
+
+# Issue 22: the outlet's words stay the outlet's. Written for this test; the article is a new user's.
+COUNCIL_ARTICLE = (
+    "City Council Approves Housing Plan\n\n"
+    "The Riverton city council voted 7 to 2 on Monday to approve the plan. "
+    "The so-called affordability experts who opposed it never built a single home. "
+    "The talks on the border deal collapsed on Friday, a UN spokesperson said. "
+    "The Karvanian regime once again showed its contempt for peace. "
+    "Critics slammed the radical bill, saying it would ruin the town."
+)
+
+
+def test_default_model_keeps_the_outlets_words_its_own(scorer):
+    records = [r for r in scorer.score([Document("c", "c.txt", COUNCIL_ARTICLE)]) if r["record"] == "sentence"]
+    voice = {r["text"][:24]: (r["voice"]["label"], r["voice"]["source"]) for r in records}
+    # Headlines and sentences of deeds are the outlet's report, not someone's speech.
+    assert voice["City Council Approves Ho"] == ("editorial", None)
+    assert voice["The Riverton city counci"] == ("editorial", None)
+    assert voice["The so-called affordabil"] == ("editorial", None)
+    assert voice["The Karvanian regime onc"] == ("editorial", None)
+    # The tagger splits "a" from "UN spokesperson": the source is read whole, never a determiner.
+    assert voice["The talks on the border "] == ("attributed", "UN spokesperson")
+    assert not {source for _, source in voice.values()} & {"The", "the", "a", "A", "an"}
+    # A source does not excuse the outlet's own loaded words: "slammed" is the outlet's choice.
+    critics = next(r for r in records if r["text"].startswith("Critics"))
+    outlet_terms = [t["text"] for t in critics["loaded_terms"] if t["voice"]["label"] == "editorial"]
+    assert critics["voice"]["label"] == "attributed" and outlet_terms
+    assert critics["framing"]["flag"] == (critics["framing"]["score"] >= 0.5)
+    regime = next(r for r in records if r["text"].startswith("The Karvanian"))
+    assert regime["framing"]["flag"] == (regime["framing"]["score"] >= 0.5)

@@ -57,7 +57,14 @@ def test_nested_fields_are_documented_in_their_rows():
     assert {"sentences", "framing_index", "stance[]"} <= set(summary_rows)
     voice = {f"voice.{field}" for field in get_type_hints(records.VoiceField)}
     assert voice <= set(rows) and {"framing.score", "framing.flag"} <= set(rows)
-    assert set(get_type_hints(records.VoiceField)) == {"label", "source", "score", "source_start", "source_end"}
+    assert set(get_type_hints(records.VoiceField)) == {
+        "label",
+        "source",
+        "score",
+        "source_start",
+        "source_end",
+        "speaker",
+    }
     assert set(get_type_hints(records.FramingField)) == {"score", "flag"}
     for row_name, kind in (("loaded_terms[]", records.LoadedTerm), ("stance[]", records.StanceEntry)):
         row = rows[row_name]

@@ -3,7 +3,18 @@ from __future__ import annotations
 import pytest
 
 from stance.segmentation import split_sentences
-from stance.voice import Attribution, Source, SourceResolver, assign_voices, quote_regions, tagger_voices
+from stance.voice import (
+    Attribution,
+    Source,
+    SourceResolver,
+    assign_voices,
+    clean_source,
+    is_deed_cue,
+    name_part,
+    quote_regions,
+    speech_only,
+    tagger_voices,
+)
 
 
 def voices(text: str) -> list[tuple[str, str | None]]:
@@ -236,3 +247,126 @@ def test_a_sentence_with_its_own_cue_and_no_speaker_stays_the_outlets():
     voices, _ = tagger_voices(text, s, readings)
     assert (voices[0].label, voices[0].source) == ("attributed", "regional governor")
     assert (voices[1].label, voices[1].source) == ("editorial", None)  # not the governor's
+
+
+# ---------------------------------------------------------------------------- issue 22: whose words
+
+
+@pytest.mark.parametrize(
+    "cue, after, source, deed",
+    [
+        ("said", " the plan failed", "officials", False),
+        ("according to", " the ministry", None, False),
+        ("believes", " that the deal is bad", "Trump", False),
+        ("wants", " to leave", "Trump", False),  # a position: PolNeAR's broad attributions stay speech
+        ("voted", " 7 to 2", "city council", True),
+        ("Approves", " Housing Plan", "City Council", True),
+        ("once again showed", " its contempt for peace", "Karvanian regime", True),
+        ("showed", " that the plan failed", "Karvanian regime", False),  # evidence: a that-clause
+        ("shows", " Clinton ahead", "The latest poll", False),  # evidence: an evidential source
+        ("Calls", " for Removal of All US Bases", "Asa’ib Ahl Al-Haq", False),
+    ],
+)
+def test_a_cue_of_deeds_is_not_speech(cue, after, source, deed):
+    assert is_deed_cue(cue, after, source) is deed
+
+
+def test_an_attribution_of_deeds_leaves_the_sentence_to_the_outlet():
+    text = "City Council Approves Housing Plan\n\nThe regime showed its contempt for peace, critics said."
+    title, body = split_sentences(text)
+    deed = reading(text, title, ("City Council", "source"), ("Approves", "cue"), ("Housing Plan", "content"))
+    assert speech_only(deed, title).spans == []
+    # One cue of speech keeps the reading: the critics said it.
+    both = reading(text, body, ("regime", "source"), ("showed", "cue"), ("critics", "source"), ("said", "cue"))
+    assert speech_only(both, body) is both
+
+
+@pytest.mark.parametrize(
+    "written, expected",
+    [
+        ("The", None),
+        ("a", None),
+        ("the source", "source"),
+        ("But Megan Hester", "Megan Hester"),
+        ("Mr. Kerry and", "Mr. Kerry"),
+    ],
+)
+def test_a_source_is_never_a_lone_determiner_or_a_conjunction(written, expected):
+    text = f"{written} said the plan failed."
+    source = clean_source(text, 0, len(written))
+    assert (source.name if source else None) == expected
+    if source:
+        assert text[source.start : source.end] == source.name
+
+
+def test_a_source_the_tagger_cuts_inside_a_name_is_completed():
+    text = "Mitt Romney released his returns in 2012, Mitt said."
+    assert clean_source(text, 0, 4).name == "Mitt Romney"
+    assert clean_source(text, text.index("Mitt said"), text.index("Mitt said") + 4).name == "Mitt"
+
+
+def test_a_source_split_by_the_tagger_is_read_whole():
+    text = "The deal collapsed, a UN spokesperson said."
+    s = split_sentences(text)
+    voices, _ = tagger_voices(
+        text,
+        s,
+        [reading(text, s[0], ("The deal collapsed", "content"), ("a UN spokesperson", "source"), ("said", "cue"))],
+    )
+    assert (voices[0].source, voices[0].speaker) == ("UN spokesperson", "UN spokesperson")
+
+
+@pytest.mark.parametrize(
+    "source, name",
+    [
+        ("Real estate tycoon Donald Trump", "Donald Trump"),
+        ("Mr. Trump", "Trump"),
+        ("Rep. Jim Clyburn (D-S.C.)", "Jim Clyburn"),
+        ("White House spokesman Josh Earnest", "Josh Earnest"),
+        ("UN spokesperson", "UN spokesperson"),
+        ("Karvania's chief negotiator", "Karvania's chief negotiator"),
+        ("Abu Mahdi al-Muhandis", "Abu Mahdi al-Muhandis"),
+    ],
+)
+def test_the_name_in_a_source(source, name):
+    assert name_part(source) == name
+
+
+def test_one_speaker_one_name_per_article():
+    text = (
+        "Real estate tycoon Donald Trump said the deal was a disaster. "
+        '"It is a total failure," Trump said. '
+        "His lawyers filed a motion, his spokesman said. "
+        "Bill Clinton said he disagreed. Hillary Clinton said she agreed. Clinton added that it was late."
+    )
+    s = split_sentences(text)
+    sources = [
+        "Real estate tycoon Donald Trump",
+        "Trump",
+        "his spokesman",
+        "Bill Clinton",
+        "Hillary Clinton",
+        "Clinton",
+    ]
+    readings = [
+        reading(text, sent, (name, "source"), ("said" if "said" in sent.text else "added", "cue"), share=0.9)
+        for sent, name in zip(s, sources)
+    ]
+    readings[5] = reading(text, s[5], ("Clinton", "source"), ("added", "cue"), ("that it was late", "content"))
+    readings[2] = reading(
+        text, s[2], ("His lawyers filed a motion", "content"), ("his spokesman", "source"), ("said", "cue")
+    )
+    voices, _ = tagger_voices(text, s, readings)
+    assert [(v.source, v.speaker) for v in voices] == [
+        ("Real estate tycoon Donald Trump", "Donald Trump"),
+        ("Trump", "Donald Trump"),
+        ("his spokesman", "his spokesman"),  # Trump's spokesman: someone else, not "Trump"
+        ("Bill Clinton", "Bill Clinton"),
+        ("Hillary Clinton", "Hillary Clinton"),
+        ("Clinton", "Hillary Clinton"),  # the nearest Clinton named before
+    ]
+    # The rules group the same way.
+    rules, _ = assign_voices(text, s)
+    assert [v.speaker for v in rules] == ["Donald Trump", "Donald Trump", "his spokesman"] + sources[3:5] + [
+        "Hillary Clinton"
+    ]
