@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from . import __version__
+from .defaults import SHIPPED_MODEL_NAME, model_path
 from .errors import StanceError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ TARGET_HELP = 'Stance target: "Name" or "Name=alias1,alias2". Repeatable.'
 TARGETS_FILE_HELP = "YAML file of targets, one per line: Name: \\[alias, ...]."
 ALIASES_HELP = "YAML alias table, Name: \\[alias, ...] (default: the shipped configs/aliases.yaml)."
 ALTERNATIVES_HELP = "YAML lexicon of neutral alternatives for loaded terms (default: the shipped one)."
-MODEL_HELP = "Model directory (default: the shipped model, or $STANCE_MODEL)."
+MODEL_HELP = "Model directory, or `default` for the shipped model (default: $STANCE_MODEL, else the shipped model)."
 DEVICE_HELP = "auto, cpu, cuda, cuda:N or mps."
 PRECISION_HELP = "auto (ONNX: int8; torch CPU: bf16 where native, else int8; GPU: bf16/fp16), fp32, int8, fp16 or bf16."
 BACKEND_HELP = (
@@ -530,7 +531,7 @@ def show(
 
 @app.command()
 def evaluate(
-    model: Path = typer.Argument(..., metavar="MODEL", help="Model directory, e.g. models/default."),
+    model: Path = typer.Argument(..., metavar="MODEL", help="Model directory, or `default` for the shipped model."),
     data: list[str] = typer.Argument(
         ..., metavar="DATA...", help="ADAPTER:PATH\\[@SPLIT], e.g. babe:babe@validation table:mine.csv"
     ),
@@ -590,6 +591,7 @@ def evaluate(
             parse_data_spec(spec)
         if output is not None and not output.parent.is_dir():
             raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
+        model = model_path(model)
         config = read_model_config(model)
         runtime = Runtime.choose(device, precision, backend, config)
         engine, tokenizer = runtime.load(model, config)
@@ -649,7 +651,7 @@ def report(
 def _is_model_dir(path: str) -> bool:
     import json
 
-    config = Path(path) / "config.json"
+    config = model_path(path) / "config.json"
     try:
         return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("format") == "stance-multitask"
     except (OSError, ValueError):
@@ -658,7 +660,11 @@ def _is_model_dir(path: str) -> bool:
 
 @app.command()
 def compare(
-    a: str = typer.Argument(..., metavar="A", help="A model directory, or score records: FILE, FOLDER or PATH@GROUP."),
+    a: str = typer.Argument(
+        ...,
+        metavar="A",
+        help="A model directory (`default`: the shipped model), or score records: FILE, FOLDER or PATH@GROUP.",
+    ),
     b: str = typer.Argument(..., metavar="B", help="The same kind as A: the candidate model, or the other outlet."),
     data: list[str] | None = typer.Argument(
         None,
@@ -695,6 +701,13 @@ def compare(
     try:
         if resamples < 1:
             raise ValueError(f"expected --resamples >= 1, found {resamples}")
+        for side in (a, b):
+            path = side if Path(side).exists() else side.rpartition("@")[0] or side  # PATH@GROUP
+            if side != SHIPPED_MODEL_NAME and not Path(path).exists():
+                raise ValueError(
+                    f"expected a model directory or score records (FILE, FOLDER or PATH@GROUP), found nothing at "
+                    f"{path}; check the path (`default` names the shipped model)"
+                )
         models = _is_model_dir(a), _is_model_dir(b)
         if models[0] != models[1]:
             raise ValueError(
@@ -733,8 +746,8 @@ def _compare_models(a, b, data, output, split, columns, labels, data_root, resam
     if output is not None and not output.parent.is_dir():
         raise ValueError(f"expected the folder {output.parent} for -o to exist, found none; create it first")
     report = compare_models(
-        Path(a),
-        Path(b),
+        model_path(a),
+        model_path(b),
         data,
         data_root,
         split,

@@ -44,5 +44,14 @@ def default_model_dir() -> Path:
     return Path(os.environ.get(MODEL_ENV) or shipped_model_dir())
 
 
+SHIPPED_MODEL_NAME = "default"  # names the shipped model wherever a model directory is accepted
+
+
+def model_path(model: str | Path) -> Path:
+    """A model given by the user as a folder: "default" is the shipped model (a folder of that name
+    in the working directory is ./default), anything else a path."""
+    return shipped_model_dir() if str(model) == SHIPPED_MODEL_NAME else Path(model)
+
+
 def default_aliases_path() -> Path:
     return _package_path("stance.configs", "aliases.yaml", "configs")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Document:
     text: str = ""
     targets: list[Any] = field(default_factory=list)  # strings or {"text", "start", "end"} objects
     error: str | None = None
+    title: str | None = None  # shown instead of the id (`stance show`, the report); also sentence 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,16 @@ def decode_bytes(data: bytes) -> str:
     except (ImportError, LookupError, UnicodeDecodeError):
         pass
     return data.decode("latin-1")  # decodes any byte string
+
+
+# A first line followed by a blank line: a plain-text article's title ("# " of Markdown dropped).
+_TITLE_LINE = re.compile(r"\A\ufeff?[ \t]*(?:#+[ \t]+)?(?P<title>[^\n]{1,300}?)[ \t]*\r?\n[ \t]*\r?\n")
+
+
+def title_of(text: str) -> str | None:
+    """The title of a plain-text article: its first line, when a blank line follows it."""
+    m = _TITLE_LINE.match(text)
+    return m.group("title") if m and m.group("title").strip() else None
 
 
 def with_title(title: str | None, body: str) -> str:
@@ -125,11 +137,12 @@ def read_single_file(path: Path, options: ReadOptions) -> Iterator[Document]:
                 error=f"expected HTML the extractor can read, found it failing ({type(exc).__name__}: {exc})",
             )
             return
-        yield _finish(Document(doc_id=path.stem, path=str(path), text=with_title(title, body)))
+        text = with_title(title, body)
+        yield _finish(Document(doc_id=path.stem, path=str(path), text=text, title=title_of(text)))
     elif suffix in JSON_SUFFIXES:
         yield from _json_documents(text, path, options)
     else:
-        yield _finish(Document(doc_id=path.stem, path=str(path), text=text))
+        yield _finish(Document(doc_id=path.stem, path=str(path), text=text, title=title_of(text)))
 
 
 def _json_documents(text: str, path: Path, options: ReadOptions) -> Iterator[Document]:
@@ -169,7 +182,7 @@ def record_document(record: Any, where: str, default_id: str, options: ReadOptio
         # Target offsets refer to the record's text; shift them past the prepended title.
         shift = len(text) - len(record[options.text_field])
         targets = [_shift_target(t, shift) for t in targets]
-    return _finish(Document(doc_id=doc_id, path=where, text=text, targets=targets))
+    return _finish(Document(doc_id=doc_id, path=where, text=text, targets=targets, title=title_of(text)))
 
 
 def _shift_target(target: Any, shift: int) -> Any:

@@ -64,6 +64,7 @@ class SentenceRecord(TypedDict):
     text: str
     voice: VoiceField
     framing: FramingField
+    paragraph: int  # 0-based paragraph of the document (blank lines separate paragraphs; a title is 0)
     loaded_terms: list[LoadedTerm]
     stance: list[StanceEntry]
 
@@ -72,6 +73,7 @@ class SummaryRecord(TypedDict):
     record: Literal["summary"]
     doc_id: str
     path: str
+    title: str | None  # the article's title (a text file's first line before a blank line, HTML, JSON)
     sentences: int
     framing_index: dict[str, Any]
     loaded_terms: dict[str, Any]
@@ -119,7 +121,15 @@ def speaker_of(voice: dict) -> str | None:
 
 
 def sentence_record(
-    doc_id: str, path: str, index: int, start: int, end: int, text: str, voice: VoiceField, heads: dict[str, Any]
+    doc_id: str,
+    path: str,
+    index: int,
+    start: int,
+    end: int,
+    text: str,
+    voice: VoiceField,
+    heads: dict[str, Any],
+    paragraph: int = 0,
 ) -> SentenceRecord:
     """A sentence's record; `heads` holds each head's field (framing, loaded_terms, stance, ...) in order."""
     return {
@@ -132,6 +142,7 @@ def sentence_record(
         "text": text,
         "voice": voice,
         **heads,
+        "paragraph": paragraph,
     }  # type: ignore[typeddict-item]
 
 
@@ -172,9 +183,9 @@ def to_jsonl(records: Iterable[dict]) -> str:
 FLAT_COLUMNS = [
     "record", "doc_id", "path", "sentence_index", "start", "end", "text", "voice_label", "voice_source",
     "framing_score", "framing_flag", "loaded_terms", "stance", "sentences", "framing_index", "error",
-    "voice_score", "voice_source_start", "voice_source_end", "voice_speaker",
+    "voice_score", "voice_source_start", "voice_source_end", "voice_speaker", "paragraph", "title",
 ]  # fmt: skip
-INT_COLUMNS = {"sentence_index", "start", "end", "sentences", "voice_source_start", "voice_source_end"}
+INT_COLUMNS = {"sentence_index", "start", "end", "sentences", "voice_source_start", "voice_source_end", "paragraph"}
 FLOAT_COLUMNS = {"framing_score", "voice_score"}
 BOOL_COLUMNS = {"framing_flag"}
 PREFIXED = ("voice", "framing")
@@ -189,7 +200,7 @@ def flat_columns(fields: Iterable[str] = ()) -> list[str]:
 PREFIXED_COLUMNS = {f"voice_{k}" for k in VoiceField.__annotations__} | {
     f"framing_{k}" for k in FramingField.__annotations__
 }
-TEXT_COLUMNS = {"record", "doc_id", "path", "text", "error", "voice_label", "voice_source", "voice_speaker"}
+TEXT_COLUMNS = {"record", "doc_id", "path", "text", "error", "voice_label", "voice_source", "voice_speaker", "title"}
 
 
 def unflatten(row: dict) -> dict:

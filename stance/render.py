@@ -76,8 +76,10 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
     sentences = sentences_of(records)
     summary = summary_of(records)
     if sentences:
-        console.rule(Text(sentences[0]["doc_id"], style="bold"))
-    for record in sentences:
+        console.rule(Text((summary or {}).get("title") or sentences[0]["doc_id"], style="bold"))
+    for k, record in enumerate(sentences):
+        if k and record.get("paragraph", 0) != sentences[k - 1].get("paragraph", 0):
+            console.print()  # the article's own paragraphs
         console.print(
             Text.assemble(
                 margin(record), sentence_text(record), voice_note(record), head_notes(record), alternatives_note(record)

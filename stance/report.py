@@ -90,6 +90,11 @@ class Article:
     error: str | None = None
 
     @property
+    def title(self) -> str:
+        """What a reader calls the article: its title where it has one, else its id."""
+        return (self.summary or {}).get("title") or self.doc_id
+
+    @property
     def editorial(self) -> list[dict]:
         return [s for s in self.sentences if "framing" in s and speaks_for_outlet(s)]
 
@@ -175,7 +180,7 @@ class Tally:
         self.rows.append(
             {
                 "href": href,
-                "doc": art.doc_id,
+                "doc": art.title,
                 "group": art.group,
                 "sentences": len(art.sentences),
                 "flagged": art.flagged,
@@ -353,7 +358,7 @@ def article_page(art: Article) -> str:
     ]
     if mean is not None:
         facts.append(f"mean framing score {mean:.2f}")
-    text = " ".join(sentence_html(s) for s in art.sentences)
+    text = "".join(f"<p>{' '.join(sentence_html(s) for s in paragraph)}</p>" for paragraph in paragraphs(art.sentences))
     error = f'<p class="note">This article failed: {esc(art.error)}</p>' if art.error else ""
     rows = ""
     for entry in (art.summary or {}).get("stance") or []:
@@ -377,13 +382,23 @@ def article_page(art: Article) -> str:
         '<span><span class="swatch" style="background:#e8daef"></span>loaded term, attributed</span>'
         " Hover or focus (Tab) a sentence or a term for details.</p>"
     )
-    body = f"""<header><p><a href="../index.html">&larr; all articles</a></p><h1>{esc(art.doc_id)}</h1>
+    body = f"""<header><p><a href="../index.html">&larr; all articles</a></p><h1>{esc(art.title)}</h1>
 <p class="meta">{esc(art.path)} &middot; {esc(" · ".join(facts))}</p></header>
 <main>{error}{legend}<article class="text" id="text">{text}</article>
 <h2>Stance per target</h2>
 <table id="article-stance"><thead><tr><th>target</th><th>overall</th><th>{esc(VOICE_BUCKETS[OUTLET])}</th>
 <th>{esc(VOICE_BUCKETS[SOURCES])}</th><th>quoted sources</th></tr></thead><tbody>{rows or NO_TARGETS}</tbody></table></main>"""
-    return page(f"{art.doc_id} · stance", body, depth=1)
+    return page(f"{art.title} · stance", body, depth=1)
+
+
+def paragraphs(sentences: list[dict]) -> list[list[dict]]:
+    """Sentences grouped by the article's paragraphs (records before 0.8 have none: one paragraph)."""
+    out: list[list[dict]] = []
+    for s in sentences:
+        if not out or s.get("paragraph", 0) != out[-1][-1].get("paragraph", 0):
+            out.append([])
+        out[-1].append(s)
+    return out
 
 
 def _js_data(obj) -> str:

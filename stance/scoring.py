@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .alternatives import Lexicon, load_lexicon
-from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir
+from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir, model_path
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
@@ -22,7 +22,7 @@ from .model_files import read_model_config
 from .options import ModelOptions
 from .records import ErrorRecord, error_record, sentence_record, speaks_for_outlet
 from .runtime import Runtime, prefetch
-from .segmentation import Sentence, split_sentences
+from .segmentation import Sentence, paragraph_numbers, split_sentences
 from .summary import article_summary
 from .targets import (
     AliasTable,
@@ -60,6 +60,7 @@ class _Item:
 
     doc: int
     index: int
+    paragraph: int
     sentence: Sentence
     mentions: list[Mention]
     # From the rules; with the attribution head, replaced by the head's once the model has run.
@@ -99,7 +100,7 @@ class Scorer:
         """`workers` > 0 prepares documents and builds records in that many processes around this
         one model (workers.py); `threads` caps the model's CPU threads (default: every core);
         `engine` replaces the model (a worker's text-only scorer passes one without `run`)."""
-        self.model_dir = Path(model_dir or default_model_path())
+        self.model_dir = model_path(model_dir) if model_dir else default_model_path()
         self.config = read_model_config(self.model_dir)
         if engine is None:
             self.runtime = Runtime.choose(device, precision, backend, self.config)
@@ -214,9 +215,10 @@ class Scorer:
         mentions = find_document_mentions(targets, doc.text, [(s.start, s.end) for s in sentences])
         # The rules' voice; with the attribution head, the start that _voice_from_head refines.
         voices, speech = assign_voices(doc.text, sentences)
+        paragraphs = paragraph_numbers(doc.text, sentences)
         return [
-            _Item(d, i, sent, found, voice, speech)
-            for i, (sent, voice, found) in enumerate(zip(sentences, voices, mentions))
+            _Item(d, i, paragraph, sent, found, voice, speech)
+            for i, (sent, voice, found, paragraph) in enumerate(zip(sentences, voices, mentions, paragraphs))
         ]
 
     def _predict(
@@ -257,7 +259,7 @@ class Scorer:
             if d in chunk.errors or not by_doc.get(d):
                 yield doc, [document_error(doc, chunk.errors.get(d, "expected at least one sentence, found none"))]
             else:
-                yield doc, by_doc[d] + [article_summary(by_doc[d])]
+                yield doc, by_doc[d] + [article_summary(by_doc[d], title=doc.title)]
 
     def _voice_from_head(self, doc: Document, rows: list[tuple[_Item, Encoded, SentencePrediction]]) -> None:
         """Each sentence's voice from the attribution head's reading of the whole document: a sentence's
@@ -303,7 +305,15 @@ class Scorer:
         if self.lexicon is not None and heads.get("loaded_terms"):
             self.lexicon.annotate(heads["loaded_terms"])
         record = sentence_record(
-            doc.doc_id, doc.path, item.index, sent.start, sent.end, sent.text, item.voice.as_field(), heads
+            doc.doc_id,
+            doc.path,
+            item.index,
+            sent.start,
+            sent.end,
+            sent.text,
+            item.voice.as_field(),
+            heads,
+            item.paragraph,
         )
         if "framing" in record:
             # Flagged: above the threshold, and the outlet's own slant (an editorial sentence, or its

@@ -7,6 +7,7 @@ cases that trip generic splitters (U.S., Gen., Jan., initials, quotes, lists).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -93,6 +94,16 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r]*\n")
+
+
+def paragraph_numbers(text: str, sentences: list[Sentence]) -> list[int]:
+    """The 0-based paragraph of each sentence: paragraphs are separated by blank lines (a title is
+    paragraph 0)."""
+    breaks = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+    return [bisect.bisect_right(breaks, s.start) for s in sentences]
 
 
 def split_sentences(text: str) -> list[Sentence]:

@@ -40,7 +40,7 @@ def _stance_block(entries: list[dict]) -> dict:
     }
 
 
-def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> SummaryRecord:
+def article_summary(sentences: list[SentenceRecord], top_terms: int = 10, title: str | None = None) -> SummaryRecord:
     """Summary record of one article from its sentence records."""
     first = sentences[0]
     # A model without some head writes no field for it: its part of the summary is then empty.
@@ -61,6 +61,7 @@ def article_summary(sentences: list[SentenceRecord], top_terms: int = 10) -> Sum
         "record": SUMMARY,
         "doc_id": first["doc_id"],
         "path": first["path"],
+        "title": title,
         "sentences": len(sentences),
         "framing_index": {
             "editorial_sentences": len(editorial),

@@ -204,19 +204,97 @@ def _strip_leading_function_words(phrase: str) -> str:
     return " ".join(words)
 
 
+# Groups and institutions a reader sees as actors, written in lower case ("the defence ministry",
+# "foreign warplanes", "the so-called peacekeepers"): capitalised names alone miss them.
+_ACTOR_NOUNS = (
+    "ministry|ministries|government|governments|army|armies|military|police|troops|forces|soldiers|"
+    "peacekeepers|militia|militias|militants|rebels|insurgents|fighters|guerrillas|officials|council|committee|"
+    "party|court|senate|congress|parliament|regime|administration|jets|warplanes|aircraft|drones|bombers|"
+    "protesters|demonstrators|activists|workers|union|unions|company|companies|bank|lawmakers|legislators|"
+    "senators|voters|residents|citizens|civilians|refugees|migrants|immigrants|settlers|occupiers|terrorists|"
+    "extremists|elites|commander|minister|governor|mayor|president|agency|department|authorities|coalition|"
+    "alliance|opposition|prosecutors|cartel|cartels|gangs|landlords|tenants|employers|investors|critics"
+)
+_ACTOR_NOUN = re.compile(rf"(?<![\w’'-])(?:{_ACTOR_NOUNS})(?![\w’'-])", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w’'-]*)[ \t]+$")
+_DETERMINERS = set(
+    """the a an this that these those its their his her our my your some many most all both several other
+    any every each so-called alleged respected""".split()
+)
+# After these the phrase is a place, an addressee, an agent of a passive or an absence ("no civilians"):
+# not who acts here.
+_PREPOSITIONS = set("to by of with from for near at in on into about over under against no".split())
+# A role noun right after an actor noun makes a compound whose actor is the role ("militia leader").
+_ROLE_AFTER = re.compile(
+    r"[ \t]+(?:leaders?|members?|spokes(?:man|woman|person)|chiefs?|heads?|officials?|officers?|commanders?|"
+    r"ministers?|representatives?|sources?)\b",
+    re.IGNORECASE,
+)
+# One actor under several words: the aircraft of a strike.
+_SAME_ACTOR = {"warplanes": "jets", "aircraft": "jets", "bombers": "jets", "drones": "jets"}
+
+
+def _words_before(text: str, end: int, n: int = 3) -> list[str]:
+    """Up to `n` words right before `end`, nearest first, within the line and clause (no punctuation)."""
+    words = []
+    while len(words) < n and (m := _WORD_BEFORE.search(text, 0, end)):
+        words.append(m.group(1))
+        end = m.start()
+    return words
+
+
+def _group_actors(text: str, title_end: int) -> list[tuple[str, str, int]]:
+    """(name as written, key, position) of each actor noun phrase: the noun with the modifier before it
+    ("defence ministry", "anti-terror commander"), unless a preposition comes first ("to reporters",
+    "according to the regional governor") or, in the body, the noun is capitalised (a name's part,
+    counted by the name pass)."""
+    from .voice import inside_share, quote_regions
+
+    quotes = quote_regions(text)
+    out = []
+    for m in _ACTOR_NOUN.finditer(text):
+        noun = m.group()
+        if m.start() >= title_end and noun[0].isupper():
+            continue
+        if _ROLE_AFTER.match(text, m.end()) or inside_share(m.start(), m.end(), quotes) > 0:
+            continue  # "militia leader": the leader is the actor; inside a quote: the speaker's word
+        before = _words_before(text, m.start())
+        modifier = before[0] if before and before[0].lower() not in _DETERMINERS | _PREPOSITIONS else None
+        rest = [w.lower() for w in before[1 if modifier else 0 :]]
+        while rest and rest[0] in _DETERMINERS:
+            rest = rest[1:]
+        if rest and rest[0] in _PREPOSITIONS:
+            continue
+        if modifier and (not modifier.islower() or modifier in _PREPOSITIONS):
+            modifier = None if modifier.lower() in _PREPOSITIONS else modifier.lower()
+        words = [modifier, noun.lower()] if modifier else [noun.lower()]
+        out.append((" ".join(words), " ".join(words[:-1] + [_SAME_ACTOR.get(words[-1], words[-1])]), m.start()))
+    return out
+
+
 def auto_targets(text: str, aliases: AliasTable, top_k: int = 5, min_count: int = 2) -> list[Target]:
-    """The actors and places an article mentions most: capitalised names, merged through the alias
-    table and by surname ("Khazali" counts toward "Qais Khazali"). A heuristic stand-in for NER that
-    needs no model download."""
+    """The actors an article is about, most mentioned first: capitalised names, merged through the
+    alias table and by surname ("Khazali" counts toward "Qais Khazali"), and groups and institutions
+    named in lower case ("the defence ministry", "foreign warplanes", "peacekeepers"). A name needs
+    `min_count` mentions unless it has several words ("Abu Hassan"); a group counts from its first
+    mention, unless it only ever follows a preposition ("speaking to reporters"). Ties go to names,
+    then to the earlier mention. A title line (before a blank line) is read in lower case: headline
+    capitals make no names. A heuristic stand-in for NER that needs no model download."""
+    from .documents import title_of
+
+    title = title_of(text)
+    title_end = text.index(title) + len(title) if title else 0
     counts: Counter[str] = Counter()
     forms: dict[str, set[str]] = {}
-    for m in _CAPITALISED.finditer(text):
+    first: dict[str, int] = {}
+    for m in _CAPITALISED.finditer(text, title_end):
         phrase = _strip_leading_function_words(m.group(0))
         if not phrase or phrase in _NOT_ACTORS or len(phrase) < 2:
             continue
         name = aliases.canonical.get(phrase.lower(), phrase)
         counts[name] += 1
         forms.setdefault(name, set()).add(phrase)
+        first.setdefault(name, m.start())
     # Fold a single word into the longest multi-word name that ends with it (surnames).
     for name in sorted(counts, key=len):
         if " " in name:
@@ -226,5 +304,16 @@ def auto_targets(text: str, aliases: AliasTable, top_k: int = 5, min_count: int 
             full = max(longer, key=lambda n: counts[n])
             counts[full] += counts.pop(name)
             forms[full] |= forms.pop(name)
-    chosen = [n for n, c in counts.most_common() if c >= min_count][:top_k]
-    return [aliases.resolve(Target(n, tuple(sorted(forms[n] - {n})))) for n in chosen]
+    names = {n for n, c in counts.items() if c >= min_count or " " in n}
+    in_names = {w.lower() for n in names for w in n.split()}
+    groups: dict[str, str] = {}  # key -> the name it goes by (its first form)
+    for written, key, position in _group_actors(text, title_end):
+        if aliases.canonical.get(written) in counts or written.split()[-1] in in_names:
+            continue  # the alias table's name, or part of a name ("Senate" of "Senate Democrats")
+        name = groups.setdefault(key, written)
+        counts[name] += 1
+        forms.setdefault(name, set()).add(written)
+        first.setdefault(name, position)
+    candidates = names | set(groups.values())
+    ranked = sorted(candidates, key=lambda n: (-counts[n], n not in names, first.get(n, 0)))
+    return [aliases.resolve(Target(n, tuple(sorted(forms[n] - {n})))) for n in ranked[:top_k]]

@@ -384,9 +384,9 @@ def build_model(config: TrainConfig, heads: list[Head]) -> StanceModel:
 
 def resolve_init(name: str) -> Path:
     """`model.init_from`: "default" (the shipped model) or a stance model directory."""
-    from .defaults import shipped_model_dir
+    from .defaults import model_path
 
-    path = shipped_model_dir() if name == "default" else Path(name)
+    path = model_path(name)
     read_model_config(path)  # a clear error when it is not a stance model
     return path
 

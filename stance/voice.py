@@ -544,14 +544,14 @@ def speech_only(reading: Attribution, sentence: Sentence) -> Attribution:
     its spans is someone's words. A cue-less reading (a quote running on) is kept as it is."""
     cues = [(s, e) for s, e, c in reading.spans if c == "cue"]
     if not cues:
-        # Without a cue, only content makes a sentence someone's words (a quote running on): a subject
-        # the head took for a source ("The so-called experts ... never built a home") does not.
-        content = sum(
-            _non_space(sentence.text[s - sentence.start : e - sentence.start])
-            for s, e, c in reading.spans
-            if c == "content"
-        )
-        if 2 * content < _non_space(sentence.text):
+        # Without a cue, only content that opens the sentence (within its first three words) makes it
+        # someone's words: a quote running on. A subject the head took for a source ("The so-called
+        # experts ... never built a home") does not, nor content after the outlet's own words ("This
+        # attack shows once again that ...": its own untagged frame, not the sentence before continued).
+        content = [(s, e) for s, e, c in reading.spans if c == "content"]
+        opening = content and len(sentence.text[: content[0][0] - sentence.start].split()) <= 3
+        covered = sum(_non_space(sentence.text[s - sentence.start : e - sentence.start]) for s, e in content)
+        if not opening or 2 * covered < _non_space(sentence.text):
             return Attribution([], 0.0, [])
         return reading
     sources = [(s, e) for s, e, c in reading.spans if c == "source"]

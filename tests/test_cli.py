@@ -571,3 +571,15 @@ def test_evaluate_at_validation_gives_exactly_the_sentences_training_validated_o
     assert load_eval_examples("mbic:mbic@validation", FIXTURES, "all", config) == []
     with pytest.raises(Exception, match="trained with"):
         load_eval_examples("babe:elsewhere@validation", FIXTURES, "all", config)
+
+
+def test_default_names_the_shipped_model_and_a_missing_path_is_named(tmp_path):
+    from stance.defaults import model_path, shipped_model_dir
+
+    assert model_path("default") == shipped_model_dir() and model_path("runs/x/model") == Path("runs/x/model")
+    missing = tmp_path / "runs" / "x" / "model"
+    result = runner.invoke(app, ["compare", "default", str(missing), "babe:babe@validation"])
+    assert result.exit_code == 2
+    assert f"found nothing at {missing}" in result.output and "score records (" not in result.output.split("found")[1]
+    result = runner.invoke(app, ["compare", f"{missing}.jsonl@left", "default"])
+    assert result.exit_code == 2 and f"found nothing at {missing}.jsonl;" in result.output

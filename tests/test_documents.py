@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 
-from stance.documents import ReadOptions, decode_bytes, read_documents
+import pytest
+
+from stance.documents import ReadOptions, decode_bytes, read_documents, title_of
 
 HTML = """<html><head><title>Foreign Jets Bomb Town</title><script>var tracking = 1;</script></head>
 <body><nav><a href="/">Home</a> | <a href="/world">World</a> | <a href="/sport">Sport</a></nav>
@@ -91,3 +93,25 @@ def test_a_failing_html_extractor_fails_one_file_not_the_folder(tmp_path, monkey
     docs = list(stance.documents.read_documents([tmp_path]))
     assert [d.doc_id for d in docs] == ["a", "b"]
     assert "lxml_html_clean" in docs[0].error and docs[1].error is None
+
+
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("City Council Approves Housing Plan\n\nThe council voted.", "City Council Approves Housing Plan"),
+        ("# Energy bill passes\r\n\r\nThe bill passed.", "Energy bill passes"),  # Markdown heading, CRLF
+        ("\ufeffHeadline  \n \nBody.", "Headline"),
+        ("The council voted.\nThe mayor spoke.", None),  # no blank line after the first line
+        ("\n\nBody only.", None),
+        ("One line only.", None),
+    ],
+)
+def test_a_first_line_before_a_blank_line_is_the_title(text, title):
+    assert title_of(text) == title
+
+
+def test_text_files_carry_their_title(tmp_path):
+    (tmp_path / "a.md").write_text("# Jets Strike Border Town\n\nForeign jets struck a town.")
+    (tmp_path / "b.txt").write_text("Foreign jets struck a town.\nNo title here.")
+    docs = {d.doc_id: d for d in read_documents([tmp_path])}
+    assert docs["a"].title == "Jets Strike Border Town" and docs["b"].title is None

@@ -4,6 +4,7 @@ everywhere, and checked in a real browser (Debian's Chromium, driven by Playwrig
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 import zlib
@@ -31,7 +32,8 @@ def scored(trained, tmp_path_factory) -> Path:
     right.mkdir(parents=True)
     (left / "xss.txt").write_text(XSS)
     (left / "strike.txt").write_text(
-        'The regime assassinated the commander. "They are occupiers," the militia leader said of the troops.'
+        "Jets Strike Border Town\n\nThe regime assassinated the commander.\n\n"
+        '"They are occupiers," the militia leader said of the troops.'
     )
     (right / "budget.txt").write_text("The senate voted on the budget. Democrats slammed the disastrous bill.")
     (right / "rates.txt").write_text("The central bank left rates unchanged on Tuesday.")
@@ -59,6 +61,18 @@ def test_the_site_has_an_index_and_a_page_per_article(site):
     assert {r["group"] for r in rows} == {"left", "right"}  # grouped by folder
     index = (site / "index.html").read_text()
     assert "http://" not in index and "https://" not in index  # nothing from the network
+
+
+def test_an_article_shows_its_title_and_keeps_its_paragraphs(site):
+    page = next(p.read_text() for p in (site / "a").glob("*.html") if "assassinated" in p.read_text())
+    assert "<h1>Jets Strike Border Town</h1>" in page  # the title, not the id "strike"
+    text = page.split('id="text">', 1)[1].split("</article>", 1)[0]
+    words = re.sub(r"<[^>]+>", "", re.sub(r'<span class="tip".*?</span>', "", text))  # the article's words alone
+    assert text.count("<p>") == 3 and words.index("Jets Strike") < words.index("assassinated") < words.index(
+        "occupiers"
+    )
+    rows = json.loads((site / "articles.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))["rows"]
+    assert "Jets Strike Border Town" in {r["doc"] for r in rows}
 
 
 def test_nothing_from_an_article_becomes_markup(site):
