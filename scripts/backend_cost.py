@@ -9,9 +9,10 @@ throughput (sentences/s over the whole split, decoding included). The loaded-ter
 framing temperature are the model's own for every path, so only the arithmetic differs.
 
 Paths: torch fp32 (reference), torch bf16 autocast (where the CPU has native bf16), torch selective
-int8, ONNX Runtime fp32, and ONNX Runtime int8 in three recipes: the shipped one (attention-output
-and FFN down-projections kept float, onnx_export.INT8_KEEP_FLOAT), every encoder MatMul, and every
-MatMul including the heads.
+int8, ONNX Runtime fp32, and ONNX Runtime int8 in several recipes (which layers stay float, weight
+scales per channel or per matrix), each with the activation scales `stance score` uses: fixed from the
+ranges the model's config.json stores (onnx_export.RANGES_KEY), and, as `per-row scales`, the
+fallback for models without them (one scale per token row).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from stance.data import load_splits
 from stance.engines import OnnxEngine, TorchEngine
 from stance.evaluation import torch_cpu_engines, validate
 from stance.modeling import load_model
-from stance.onnx_export import _export_fp32, quantize_int8
+from stance.onnx_export import INT8_KEEP_FLOAT, RANGES_KEY, _export_fp32, quantize_int8
 
-# name: (modules kept float, per-channel weight scales)
+# name: (modules kept float, per-channel weight scales); every recipe runs with the model's stored
+# activation ranges, and the shipped one also without them (per-row scales).
 RECIPES = {
     "onnx int8, per-tensor, every encoder MatMul": (re.compile(r"^heads\."), False),
     "onnx int8, per-channel, every encoder MatMul": (re.compile(r"^heads\."), True),
@@ -88,11 +90,14 @@ def main() -> None:
         fp32 = Path(tmp) / "fp32.onnx"
         _export_fp32(args.model, fp32)
         results["onnx fp32"] = measure(OnnxEngine(fp32, model_config))
-        for name, (keep_float, per_channel) in RECIPES.items():
+        ranges = model_config.get(RANGES_KEY)
+        runs = [(name, keep, per_channel, ranges) for name, (keep, per_channel) in RECIPES.items()]
+        runs.append(("onnx int8, per-channel, every encoder MatMul, per-row scales", INT8_KEEP_FLOAT, True, None))
+        for name, keep_float, per_channel, scales in runs:
             if args.recipe and not any(r in name for r in args.recipe):
                 continue
             out = Path(tmp) / "int8.onnx"
-            quantize_int8(fp32, out, keep_float, per_channel)
+            quantize_int8(fp32, out, keep_float, per_channel, ranges=scales)
             results[name] = measure(OnnxEngine(out, model_config))
     reference = results["torch fp32"]["headline"]
     print(f"{len(examples)} sentences ({args.split}); deltas against torch fp32 (points x 100)")

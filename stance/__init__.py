@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-__version__ = "0.7.0"
+__version__ = "0.8.0"
 
 # Both of torch's CPU kernel caches keep an entry (compiled kernel, reordered weights, scratch
 # buffers) for every input shape they see, and sentence batches come in hundreds of shapes:

@@ -237,7 +237,8 @@ _SAME_ACTOR = {"warplanes": "jets", "aircraft": "jets", "bombers": "jets", "dron
 def _words_before(text: str, end: int, n: int = 3) -> list[str]:
     """Up to `n` words right before `end`, nearest first, within the line and clause (no punctuation)."""
     words = []
-    while len(words) < n and (m := _WORD_BEFORE.search(text, 0, end)):
+    window = max(0, end - 40 * n)  # a few words back: searching from the text's start would cost O(n) a call
+    while len(words) < n and (m := _WORD_BEFORE.search(text, window, end)):
         words.append(m.group(1))
         end = m.start()
     return words
