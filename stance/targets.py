@@ -259,15 +259,13 @@ def _group_actors(text: str, title_end: int) -> list[tuple[str, str, int]]:
             continue
         if _ROLE_AFTER.match(text, m.end()) or inside_share(m.start(), m.end(), quotes) > 0:
             continue  # "militia leader": the leader is the actor; inside a quote: the speaker's word
-        before = _words_before(text, m.start())
-        modifier = before[0] if before and before[0].lower() not in _DETERMINERS | _PREPOSITIONS else None
-        rest = [w.lower() for w in before[1 if modifier else 0 :]]
+        before = [w.lower() for w in _words_before(text, m.start())]
+        modifier = before[0] if before and before[0] not in _DETERMINERS | _PREPOSITIONS else None
+        rest = before[1 if modifier else 0 :]
         while rest and rest[0] in _DETERMINERS:
             rest = rest[1:]
         if rest and rest[0] in _PREPOSITIONS:
             continue
-        if modifier and (not modifier.islower() or modifier in _PREPOSITIONS):
-            modifier = None if modifier.lower() in _PREPOSITIONS else modifier.lower()
         words = [modifier, noun.lower()] if modifier else [noun.lower()]
         out.append((" ".join(words), " ".join(words[:-1] + [_SAME_ACTOR.get(words[-1], words[-1])]), m.start()))
     return out
