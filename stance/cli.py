@@ -268,7 +268,10 @@ def score(
         5, "--auto-targets", metavar="N", help="Targets to pick per article when none are given (0: none)."
     ),
     threshold: float | None = typer.Option(
-        None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."
+        None,
+        "--threshold",
+        metavar="P",
+        help="Framing flag threshold (default: the model's own, fitted on its validation split).",
     ),
     glob: str | None = typer.Option(
         None, "--glob", metavar="PATTERN", help='Only files in folders matching this pattern, e.g. "*.html".'
@@ -478,7 +481,10 @@ def show(
     aliases: Path | None = typer.Option(None, "--aliases", metavar="FILE", help=ALIASES_HELP),
     alternatives: Path | None = typer.Option(None, "--alternatives", metavar="FILE", help=ALTERNATIVES_HELP),
     threshold: float | None = typer.Option(
-        None, "--threshold", metavar="P", help="Framing flag threshold (default 0.5)."
+        None,
+        "--threshold",
+        metavar="P",
+        help="Framing flag threshold (default: the model's own, fitted on its validation split).",
     ),
     auto_targets: int = typer.Option(5, "--auto-targets", metavar="N", help="Targets to pick when none are given."),
     glob: str | None = typer.Option(
@@ -526,7 +532,8 @@ def show(
     error = error_of(records)
     if error is not None:
         fail(f"{chosen.path}: {error}", code=1)
-    render_article(Console(), chosen.text, records)
+    whose = "--threshold" if threshold is not None else "the model's, fitted on its validation split"
+    render_article(Console(), chosen.text, records, f"flag threshold {scorer.threshold:.2f} ({whose})")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .bootstrap import interval
+from .evaluation import flag_threshold
 from .examples import Example, encode_examples
 from .heads import HEADS
 from .inference import predict
@@ -34,11 +35,14 @@ class Scored:
     def headline(self, head_name: str, rows: list[int]) -> dict[str, float]:
         head = HEADS[head_name]
         metrics = head.metrics(
-            [self.encoded[i] for i in rows],
-            [self.outputs[head_name][i] for i in rows],
-            {"loaded_threshold": float(self.model.loaded_threshold)},
+            [self.encoded[i] for i in rows], [self.outputs[head_name][i] for i in rows], thresholds(self.model)
         )
         return {k: v for k, v in head.headline(metrics).items() if not k.endswith("_ece")}
+
+
+def thresholds(model) -> dict[str, float]:
+    """Where each model decides: its own loaded-term threshold and framing flag threshold."""
+    return {"loaded_threshold": float(model.loaded_threshold), "framing_threshold": flag_threshold(model)}
 
 
 def score_with(model, tokenizer, examples: list[Example], max_length: int, device=None) -> Scored:
@@ -99,11 +103,10 @@ def bootstrap_deltas(
     head = HEADS[head_name]
     rows = list(range(len(examples)))
     base_a, base_b = a.headline(head_name, rows), b.headline(head_name, rows)
-    calibration = lambda s: {"loaded_threshold": float(s.model.loaded_threshold)}  # noqa: E731
     per_group = []
     for g in _groups(examples):
-        pa = _parts(head.metrics([a.encoded[i] for i in g], [a.outputs[head_name][i] for i in g], calibration(a)))
-        pb = _parts(head.metrics([b.encoded[i] for i in g], [b.outputs[head_name][i] for i in g], calibration(b)))
+        pa = _parts(head.metrics([a.encoded[i] for i in g], [a.outputs[head_name][i] for i in g], thresholds(a.model)))
+        pb = _parts(head.metrics([b.encoded[i] for i in g], [b.outputs[head_name][i] for i in g], thresholds(b.model)))
         if pa is not None and pb is not None:
             per_group.append((pa, pb))
     rng = random.Random(seed)

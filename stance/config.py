@@ -136,6 +136,10 @@ class TrainingConfig(Section):
         _check_heads(list(value))
         return value
 
+    # balanced: sentence-level heads (framing) weigh each class's training sentences by how rare the
+    # class is, from the label counts; none: every sentence weighs the same. The logit shift it adds
+    # is undone before calibration, so scores stay probabilities.
+    class_weights: Literal["balanced", "none"] = "balanced"
     num_threads: int = Field(0, ge=0)  # 0: all cores
     # How the checkpoint is chosen from the validation figures (evaluation.SELECTION_RULES): scores (the
     # mean of every corpus's task scores), heads (each head weighs the same) or framing (framing alone).

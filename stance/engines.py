@@ -9,7 +9,7 @@ engines are interchangeable:
   under a second, and its int8 kernels use the CPU's VNNI instructions.
 
 Both expose what the heads read while decoding: `head_specs`, `mark_mentions`, `framing_temperature`
-and `loaded_threshold`.
+and `loaded_threshold`, and the framing flag's `framing_threshold` that evaluation reports at.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .heads import heads_named
+from .model_files import framing_threshold
 
 Inputs = dict[str, np.ndarray]
 
@@ -36,6 +37,7 @@ class TorchEngine:
         # Read at each predict(): training recalibrates these on the live model.
         self.framing_temperature = float(model.framing_temperature)
         self.loaded_threshold = float(model.loaded_threshold)
+        self.framing_threshold = float(getattr(model, "framing_threshold", 0.5))
         self.device = device if device is not None else next(model.parameters()).device
         self.autocast = autocast or contextlib.nullcontext
         self.mention_dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
@@ -66,6 +68,7 @@ class OnnxEngine:
         self.mark_mentions = bool(config.get("mark_mentions", False))
         self.framing_temperature = float(meta.get("framing_temperature", 1.0))
         self.loaded_threshold = float(meta.get("loaded_threshold", 0.5))
+        self.framing_threshold = framing_threshold(config)
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.output_names = [o.name for o in self.session.get_outputs()]
 

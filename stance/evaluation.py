@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .calibration import TEMPERATURE_RANGE, fit_temperature, fit_threshold
+from .calibration import TEMPERATURE_RANGE, fit_flag_threshold, fit_temperature, fit_threshold
+from .defaults import FLAG_THRESHOLD
 from .engines import TorchEngine
 from .errors import DataError
 from .examples import Example, encode_examples
@@ -24,14 +26,23 @@ def evaluate_examples(
     """Metrics for every head of the model that `examples` carry labels for."""
     encoded = encode_examples(tokenizer, examples, max_length, model.head_specs)
     preds = predict(model, encoded, tokenizer.pad_token_id, batch_size, device)
-    return metrics_for(encoded, preds, model.head_specs, float(model.loaded_threshold))
+    return metrics_for(encoded, preds, model.head_specs, float(model.loaded_threshold), flag_threshold(model))
+
+
+def flag_threshold(model) -> float:
+    """The framing flag's threshold of a model or engine: the one its records flag at."""
+    return float(getattr(model, "framing_threshold", FLAG_THRESHOLD))
 
 
 def metrics_for(
-    encoded: Sequence[Encoded], preds: Sequence[SentencePrediction], heads: Sequence[Head], loaded_threshold: float
+    encoded: Sequence[Encoded],
+    preds: Sequence[SentencePrediction],
+    heads: Sequence[Head],
+    loaded_threshold: float,
+    framing_threshold: float = FLAG_THRESHOLD,
 ) -> dict:
-    """Per head that some sentence is labelled for: its metrics (heads.py)."""
-    calibration = {"loaded_threshold": loaded_threshold}
+    """Per head that some sentence is labelled for: its metrics (heads.py), framing at the flag's threshold."""
+    calibration = {"loaded_threshold": loaded_threshold, "framing_threshold": framing_threshold}
     return {
         head.name: head.metrics(encoded, [p.outputs[head.name] for p in preds], calibration)
         for head in heads
@@ -58,7 +69,10 @@ def predict_by_source(
 def evaluate_by_source(model, tokenizer, examples: Sequence[Example], max_length: int, batch_size: int = 64) -> dict:
     predictions = predict_by_source(model, tokenizer, examples, max_length, batch_size)
     threshold = float(model.loaded_threshold)
-    return {src: metrics_for(enc, preds, model.head_specs, threshold) for src, (enc, preds) in predictions.items()}
+    return {
+        src: metrics_for(enc, preds, model.head_specs, threshold, flag_threshold(model))
+        for src, (enc, preds) in predictions.items()
+    }
 
 
 def headline(metrics: dict, min_examples: int = 1) -> dict[str, float]:
@@ -136,7 +150,10 @@ def validate(model, tokenizer, examples, max_length: int, tune_threshold: bool =
     threshold = (
         tune_loaded_threshold(_with_loaded_labels(predictions)) if tune_threshold else float(model.loaded_threshold)
     )
-    metrics = {src: metrics_for(enc, preds, model.head_specs, threshold) for src, (enc, preds) in predictions.items()}
+    metrics = {
+        src: metrics_for(enc, preds, model.head_specs, threshold, flag_threshold(model))
+        for src, (enc, preds) in predictions.items()
+    }
     return selection_score(headline(metrics, MIN_SELECTION_EXAMPLES)), headline(metrics), metrics
 
 
@@ -145,18 +162,14 @@ MIN_THRESHOLD_EXAMPLES = 20  # loaded-term-labelled validation sentences below w
 
 
 def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
-    """Fit the framing temperature and the loaded-term threshold on `examples` (a validation split).
+    """Fit the framing temperature, then the framing flag's threshold (macro-F1), and the loaded-term
+    threshold on `examples` (a validation split).
     A head without validation labels keeps what it has (an inherited head its trained values); too
     few labels give no temperature (T = 1) rather than a fitted extreme. Returns notes on what was
     not fitted, and why."""
     notes = []
     predictions = predict_by_source(model, tokenizer, examples, max_length)
-    pairs = [
-        (e.labels["framing"], p.framing_logit)
-        for enc, preds in predictions.values()
-        for e, p in zip(enc, preds)
-        if "framing" in e.labels
-    ]
+    pairs = framing_pairs(predictions)
     if pairs:
         temperature = fit_temperature([x for _, x in pairs], [float(f >= 0.5) for f, _ in pairs])
         if len(pairs) < MIN_CALIBRATION_EXAMPLES or not TEMPERATURE_RANGE[0] < temperature < TEMPERATURE_RANGE[1]:
@@ -167,6 +180,7 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
             )
             temperature = 1.0
         model.framing_temperature.fill_(temperature)
+        notes += fit_framing_flag(model, pairs)
     loaded = _with_loaded_labels(predictions)
     n_loaded = sum(sum("loaded_terms" in e.labels for e in enc) for enc, _ in loaded)
     if n_loaded >= MIN_THRESHOLD_EXAMPLES:
@@ -177,6 +191,37 @@ def calibrate(model, tokenizer, examples: list, max_length: int) -> list[str]:
             f"{MIN_THRESHOLD_EXAMPLES}); it stays at {float(model.loaded_threshold):.2f}"
         )
     return notes
+
+
+MIN_FLAG_CLASS_EXAMPLES = 10  # validation sentences of each class below which a fitted threshold is noise
+
+
+def framing_pairs(predictions: Predictions) -> list[tuple[float, float]]:
+    """(framing label, framing logit) of every framing-labelled sentence."""
+    return [
+        (e.labels["framing"], p.framing_logit)
+        for enc, preds in predictions.values()
+        for e, p in zip(enc, preds)
+        if "framing" in e.labels
+    ]
+
+
+def fit_framing_flag(model, pairs: list[tuple[float, float]]) -> list[str]:
+    """Set the framing flag's threshold that maximises macro-F1 on the validation pairs (label, logit),
+    on the probability calibrated by the model's temperature; 0.5 when a class has too few sentences
+    to place it (returned as a note)."""
+    temperature = float(model.framing_temperature)
+    gold = [int(f >= 0.5) for f, _ in pairs]
+    counts = (sum(gold), len(gold) - sum(gold))
+    if min(counts) < MIN_FLAG_CLASS_EXAMPLES:
+        model.framing_threshold = FLAG_THRESHOLD
+        return [
+            f"framing flag threshold not fitted: the validation split holds {counts[0]} editorial and {counts[1]} "
+            f"neutral sentences (fewer than {MIN_FLAG_CLASS_EXAMPLES} of one); it stays at {FLAG_THRESHOLD}"
+        ]
+    probs = [0.5 + 0.5 * math.tanh(x / (2.0 * temperature)) for _, x in pairs]  # sigmoid, never overflows
+    model.framing_threshold = fit_flag_threshold(probs, gold)
+    return []
 
 
 def torch_cpu_engines(model) -> dict[str, TorchEngine]:

@@ -36,6 +36,11 @@ O_ID = TAG_TO_ID["O"]
 # `outputs` turns a head's logits, as a numpy array from either engine, into plain Python values.
 
 
+def every_class_present(metrics: dict) -> bool:
+    """Does a classification report have gold sentences of every class (so its macro-F1 means something)?"""
+    return bool(metrics.get("n")) and all(row["support"] for row in metrics.get("per_class", {}).values())
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(-1, keepdims=True))
     return shifted / shifted.sum(-1, keepdims=True)
@@ -78,6 +83,15 @@ class Head:
     def logits(self, module: nn.Module, hidden: torch.Tensor, sentence: torch.Tensor, mentions: dict):
         raise NotImplementedError
 
+    def class_weights(self, values: Sequence[Any]) -> list[float] | None:
+        """Loss weights that balance the classes of `values` (training labels): rare labels weigh more.
+        None where the head has no classes to balance or the data misses one."""
+        return None
+
+    def undo_class_weights(self, module: nn.Module, weights: Sequence[float]) -> None:
+        """Shift the trained logits back by what the weights added (log w: the weighted loss's optimum
+        is the true logit plus log w), so probabilities stay calibrated and only learning was balanced."""
+
     def loss(self, logits: torch.Tensor, labels: dict[str, torch.Tensor]) -> torch.Tensor | None:
         raise NotImplementedError
 
@@ -115,7 +129,7 @@ class Head:
 
     def headline(self, metrics: dict) -> dict[str, float]:
         """The few numbers reported per corpus (selection uses those ending in macro_f1, word_f1, span_f1_overlap)."""
-        return {f"{self.name}_macro_f1": metrics["macro_f1"]} if metrics.get("n") else {}
+        return {f"{self.name}_macro_f1": metrics["macro_f1"]} if every_class_present(metrics) else {}
 
     def describe(self, value: Any) -> str | None:
         """A short note for the terminal view, or None."""
@@ -152,13 +166,27 @@ class SentenceHead(Head):
         ids = [e.labels.get(self.name, IGNORE_INDEX) for e in batch]
         return {"ids": torch.tensor(ids, dtype=torch.long)}
 
+    def class_weights(self, values):
+        counts = [sum(1 for v in values if v == k) for k in range(len(self.labels))]
+        if min(counts) == 0:
+            return None
+        return [sum(counts) / (len(counts) * n) for n in counts]  # each class weighs as much in total
+
+    def undo_class_weights(self, module, weights):
+        import torch
+
+        with torch.no_grad():
+            module.bias -= torch.log(torch.tensor(weights, dtype=module.bias.dtype, device=module.bias.device))
+
     def loss(self, logits, labels):
         from torch.nn import functional as F
 
         ids = labels["ids"].to(logits.device)
         if not (ids != IGNORE_INDEX).any():
             return None
-        return F.cross_entropy(logits.float(), ids, ignore_index=IGNORE_INDEX)
+        weight = labels.get("class_weight")
+        weight = weight.to(logits.device).float() if weight is not None else None
+        return F.cross_entropy(logits.float(), ids, weight=weight, ignore_index=IGNORE_INDEX)
 
     def outputs(self, logits, batch, model):
         return softmax(logits).tolist()
@@ -213,13 +241,32 @@ class FramingHead(SentenceHead):
                 target[i], mask[i] = enc.labels[self.name], 1.0
         return {"target": target, "mask": mask}
 
+    def class_weights(self, values):
+        # One weight, on the editorial class: the neutral mass over the editorial mass (soft labels count
+        # by their value), so both classes weigh as much in total.
+        editorial = sum(float(v) for v in values)
+        neutral = len(values) - editorial
+        return [neutral / editorial] if editorial > 0 and neutral > 0 else None
+
+    def undo_class_weights(self, module, weights):
+        import math
+
+        import torch
+
+        with torch.no_grad():
+            module.bias -= math.log(weights[0])
+
     def loss(self, logits, labels):
         from torch.nn import functional as F
 
         mask = labels["mask"].to(logits.device)
         if mask.sum() <= 0:
             return None
-        per = F.binary_cross_entropy_with_logits(logits, labels["target"].to(logits.device), reduction="none")
+        weight = labels.get("class_weight")
+        pos_weight = weight.to(logits.device, logits.dtype) if weight is not None else None
+        per = F.binary_cross_entropy_with_logits(
+            logits, labels["target"].to(logits.device), reduction="none", pos_weight=pos_weight
+        )
         return (per * mask).sum() / mask.sum()
 
     def outputs(self, logits, batch, model):
@@ -239,14 +286,18 @@ class FramingHead(SentenceHead):
         rows = [(e.labels[self.name], o[1]) for e, o in zip(encoded, outputs) if self.name in e.labels]
         gold = [int(f >= 0.5) for f, _ in rows]
         scores = [s for _, s in rows]
-        report = classification_report(gold, [int(s >= 0.5) for s in scores], list(self.labels))
+        threshold = calibration.get("framing_threshold", 0.5)  # where the model's flag is raised
+        report = classification_report(gold, [int(s >= threshold) for s in scores], list(self.labels))
         report["ece"] = expected_calibration_error(scores, gold)
+        report["threshold"] = threshold
         return report
 
     def headline(self, metrics):
         if not metrics.get("n"):
             return {}
-        return {"framing_macro_f1": metrics["macro_f1"], "framing_ece": metrics["ece"]}
+        # Macro-F1 with a class absent from the gold labels means nothing (the absent class scores 0).
+        macro = {"framing_macro_f1": metrics["macro_f1"]} if every_class_present(metrics) else {}
+        return macro | {"framing_ece": metrics["ece"]}
 
     def describe(self, value):
         return None  # the terminal view shows framing in the margin

@@ -213,8 +213,20 @@ training:
   checkpoint_every: {t.checkpoint_every}
   log_every: {t.log_every}
   loss_weights: {_yaml_scalar(t.loss_weights)}
+  class_weights: {t.class_weights}         # {_balance_comment(found, meanings)}
+                               # balanced: the rarer class weighs more, from the label counts; none: all alike
   num_threads: {t.num_threads}               # torch threads; 0: all cores
 """
+
+
+def _balance_comment(found: Inspection, meanings: dict[str, str]) -> str:
+    """What class_weights does on this file: how rare its editorial sentences are."""
+    editorial = sum(n for label, n in found.sentence_labels.items() if meanings.get(label) == "editorial")
+    neutral = sum(n for label, n in found.sentence_labels.items() if meanings.get(label) == "neutral")
+    if not editorial or not neutral:
+        return "no framing classes to balance in this file"
+    share = editorial / (editorial + neutral)
+    return f"this file: {editorial} editorial of {editorial + neutral} ({share:.0%}), so editorial weighs x{neutral / editorial:.1f}"
 
 
 def write_config(

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .defaults import FLAG_THRESHOLD
 from .errors import ModelLoadError
 from .heads import HEADS
 
@@ -64,3 +65,9 @@ def plain_bert(encoder_config: dict[str, Any]) -> bool:
         and encoder_config.get("hidden_act") == "gelu"
         and encoder_config.get("position_embedding_type", "absolute") == "absolute"
     )
+
+
+def framing_threshold(config: dict[str, Any]) -> float:
+    """The framing flag's threshold the model was fitted with (heads.framing.threshold); models saved
+    before stance 0.8 flag at 0.5."""
+    return float((config.get("heads") or {}).get("framing", {}).get("threshold", FLAG_THRESHOLD))

@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from . import __version__
-from .defaults import DEFAULT_BASE_MODEL
+from .defaults import DEFAULT_BASE_MODEL, FLAG_THRESHOLD
 from .errors import ModelLoadError
 from .heads import HEADS, Head, heads_named
-from .model_files import CONFIG_NAME, FORMAT_NAME, FORMAT_VERSION, WEIGHTS_NAME, read_model_config
+from .model_files import CONFIG_NAME, FORMAT_NAME, FORMAT_VERSION, WEIGHTS_NAME, framing_threshold, read_model_config
 
 
 def resolve_base(name_or_path: str) -> str:
@@ -110,6 +110,11 @@ class StanceModel(nn.Module):
         # P(word is loaded) above which a word is tagged (argmax under-tags rare loaded words).
         self.register_buffer("framing_temperature", torch.ones(()))
         self.register_buffer("loaded_threshold", torch.full((), 0.5))
+        # The framing flag's threshold on the calibrated probability, fitted on validation data and kept
+        # in config.json (heads.framing.threshold), not in the weights.
+        self.framing_threshold = FLAG_THRESHOLD
+        # Training only: per head, the loss weights that balance its classes (Head.class_weights).
+        self.class_weights: dict[str, torch.Tensor] = {}
 
     def forward(
         self,
@@ -137,7 +142,10 @@ class StanceModel(nn.Module):
         losses: dict[str, torch.Tensor] = {}
         for head in self.head_specs:
             if labels and head.name in labels and head.name in out:
-                loss = head.loss(out[head.name], labels[head.name])
+                weight = self.class_weights.get(head.name)
+                loss = head.loss(
+                    out[head.name], labels[head.name] | ({"class_weight": weight} if weight is not None else {})
+                )
                 if loss is not None:
                     losses[head.name] = loss
         out["losses"] = losses
@@ -218,7 +226,10 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "base_model": base_model,
         "encoder_config": model.encoder.config.to_dict(),
-        "heads": {head.name: head.spec() for head in model.head_specs},
+        "heads": {
+            head.name: head.spec() | ({"threshold": float(model.framing_threshold)} if head.name == "framing" else {})
+            for head in model.head_specs
+        },
         "max_length": max_length,
         "mark_mentions": model.mark_mentions,
         "weights": {
@@ -259,6 +270,7 @@ def load_model(model_dir: str | Path, fast: bool = False) -> tuple[StanceModel, 
             f"{model_dir / WEIGHTS_NAME}: expected weights matching config.json, found missing {missing[:5]} "
             f"and unexpected {unexpected[:5]}; the directory is incomplete or from another version"
         )
+    model.framing_threshold = framing_threshold(config)
     model.eval()
     tokenizer = fast_parts[1] if fast_parts else load_tokenizer(str(model_dir))
     return model, tokenizer, config

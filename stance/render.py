@@ -72,7 +72,8 @@ def stance_line(entry: dict) -> Text:
     return line
 
 
-def render_article(console: Console, document_text: str, records: list[dict]) -> None:
+def render_article(console: Console, document_text: str, records: list[dict], flag_note: str = "") -> None:
+    """An article's sentences, terms, voices and stance; `flag_note` says where the flag is raised."""
     sentences = sentences_of(records)
     summary = summary_of(records)
     if sentences:
@@ -91,6 +92,7 @@ def render_article(console: Console, document_text: str, records: list[dict]) ->
         console.print(
             f"editorial sentences flagged: {fi['flagged']} / {fi['editorial_sentences']} "
             f"(mean framing score {fi['mean_score'] if fi['mean_score'] is not None else '-'})"
+            + (f"; {flag_note}" if flag_note else "")
         )
         top = ", ".join(f"{t['text']} ({t['count']})" for t in summary["loaded_terms"]["top"])
         console.print(f"loaded terms: {summary['loaded_terms']['count']}" + (f": {top}" if top else ""))

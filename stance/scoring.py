@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .alternatives import Lexicon, load_lexicon
-from .defaults import FLAG_THRESHOLD, MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir, model_path
+from .defaults import MAX_BATCH_TOKENS, MODEL_ENV, default_model_dir, model_path
 from .documents import Document
 from .errors import InputError, ModelLoadError
 from .features import Encoded, mention_tokens, tokenize
 from .heads import Context
 from .inference import SentencePrediction, predict
-from .model_files import read_model_config
+from .model_files import framing_threshold, read_model_config
 from .options import ModelOptions
 from .records import ErrorRecord, error_record, sentence_record, speaks_for_outlet
 from .runtime import Runtime, prefetch
@@ -112,7 +112,8 @@ class Scorer:
         self.lexicon = alternatives  # neutral alternatives for loaded terms; None: none attached
         self.auto_targets = auto_targets  # how many targets to pick when a document has none
         self.max_length = int(self.config["max_length"])
-        self.threshold = FLAG_THRESHOLD if threshold is None else float(threshold)
+        # The model's own flag threshold (fitted on its validation split), unless the user sets one.
+        self.threshold = framing_threshold(self.config) if threshold is None else float(threshold)
         self.batch_size = batch_size
         self.max_batch_tokens = max_batch_tokens
         self.chunk_sentences = chunk_sentences

@@ -30,9 +30,11 @@ import yaml
 from . import distributed
 from .config import TrainConfig, config_differences
 from .data import Splits, fingerprint, load_splits, replay_sample
+from .defaults import FLAG_THRESHOLD
 from .devices import distributed_backend, needs_grad_scaler, resolve_device, training_autocast
 from .errors import ConfigError, DataError
 from .evaluation import (
+    MIN_FLAG_CLASS_EXAMPLES,
     MIN_SELECTION_EXAMPLES,
     SELECTION_RULES,
     calibrate,
@@ -44,7 +46,7 @@ from .evaluation import (
 )
 from .examples import encode_examples
 from .features import Encoded, collate, to_device
-from .heads import HEADS, Head
+from .heads import HEADS, Head, every_class_present
 from .model_card import write_model_card
 from .modeling import StanceModel, load_encoder, load_model, load_tokenizer, read_model_config, save_model
 from .onnx_export import RANGE_SENTENCES, RANGES_KEY, activation_ranges
@@ -295,6 +297,8 @@ def evaluate_step(
             | ({"also_scores": {r: scores[r] for r in also_rules(t)}} if also_rules(t) else {})
         )
         distributed.echo(describe_evaluation(state, numbers, score, t.selection in improved, fixed_budget, t.patience))
+        for line in per_class_lines(metrics):
+            distributed.echo(line)
     improved, state.finished = distributed.broadcast((improved, state.finished))
     return improved
 
@@ -337,6 +341,70 @@ def describe_evaluation(
             f"({state.evals_without_improvement}/{patience} before early stopping)"
         )
     return "\n".join(lines + [f"  {verdict}"])
+
+
+def per_class_lines(metrics: dict) -> list[str]:
+    """Precision and recall of every class of the sentence-level heads, per corpus, and a warning where a
+    head answers one class only: a macro-F1 alone hides a head that never flags anything."""
+    lines = []
+    for source, heads in sorted(metrics.items()):
+        for name, m in heads.items():
+            head = HEADS.get(name)
+            if head is None or head.level != "sentence" or "per_class" not in m or not m.get("n"):
+                continue
+            at = f" at threshold {m['threshold']:.2f}" if "threshold" in m else ""
+            lines.append(
+                f"  {name} ({source}){at}: "
+                + ", ".join(
+                    f"{label} P {row['precision']:.2f} R {row['recall']:.2f} (n={row['support']})"
+                    for label, row in m["per_class"].items()
+                )
+            )
+            predicted = [sum(col) for col in zip(*m["confusion_matrix"]["rows_gold_cols_pred"])]
+            if sum(1 for n in predicted if n) == 1:
+                only = m["confusion_matrix"]["labels"][next(i for i, n in enumerate(predicted) if n)]
+                lines.append(
+                    f"  warning: {name} answers {only!r} for every {source} validation sentence: it has not learnt "
+                    "the other classes (yet). Its macro-F1 is that of a constant answer; see the class weights above, "
+                    "and label more of the rare class"
+                )
+            if not every_class_present(m):
+                absent = [label for label, row in m["per_class"].items() if not row["support"]]
+                lines.append(
+                    f"  {name} macro-F1 on {source}: not shown, no {', '.join(absent)} sentences in its validation split"
+                )
+    return lines
+
+
+def validation_warnings(validation: list, heads: list[Head], config: TrainConfig) -> list[str]:
+    """Before training: a class with fewer than MIN_FLAG_CLASS_EXAMPLES validation sentences in some
+    corpus makes that head's figures (and its fitted threshold) noise; say so, with counts, and what to do."""
+    out = []
+    by_source: dict[str, list] = {}
+    for ex in validation:
+        by_source.setdefault(ex.source, []).append(ex)
+    for source, examples in sorted(by_source.items()):
+        for head in heads:
+            if head.level != "sentence":
+                continue
+            values = [head.to_ids(v) for ex in examples if (v := head.label_of(ex)) is not None]
+            if not values:
+                continue
+            ids = [int(round(float(v))) for v in values] if head.name == "framing" else values
+            counts = {label: sum(1 for v in ids if v == k) for k, label in enumerate(head.labels)}
+            few = {label: n for label, n in counts.items() if n < MIN_FLAG_CLASS_EXAMPLES}
+            if few:
+                out.append(
+                    f"the validation split of {source} holds "
+                    + " and ".join(f"{n} {label}" for label, n in counts.items())
+                    + f" sentences: {head.name} figures from fewer than {MIN_FLAG_CLASS_EXAMPLES} of a class are noise, "
+                    "and its flag threshold is not fitted. Label more "
+                    + " and ".join(few)
+                    + " sentences, cross-validate instead (`stance cv CONFIG --folds 5`: every sentence is validated "
+                    f"once), or raise data.validation_fraction (now {config.data.validation_fraction}) so validation "
+                    "holds more of them"
+                )
+    return out
 
 
 def model_of(model):
@@ -530,6 +598,15 @@ def train(
         model.to(device)
     else:
         model = build_model(config, heads).to(device)
+    baseline = init_baseline(init_dir, config, splits, device) if init_dir and distributed.is_main() else None
+    for warning in validation_warnings(splits.validation, heads, config):
+        notes.append(warning)
+        if distributed.is_main():
+            distributed.echo(f"warning: {warning}")
+    weights = balancing_weights(splits.train, heads, config)
+    model.class_weights = {name: torch.tensor(w) for name, w in weights.items()}
+    if "framing" in [h.name for h in heads]:
+        model.framing_threshold = FLAG_THRESHOLD  # a new framing head: its threshold is fitted at the end
     fixed_budget = not can_select(splits.validation, heads)
     if fixed_budget:
         notes.append(
@@ -558,6 +635,7 @@ def train(
             "world_size": distributed.world_size(),
             "fixed_budget": fixed_budget,
             "init_from": str(init_dir) if init_dir else None,
+            "class_weights": weights,
         }
     )
     if distributed.is_main():
@@ -566,6 +644,13 @@ def train(
             f"({len(splits.validation)} for validation): {total} steps, {steps_per_epoch} per epoch"
             + (f"; continuing from {init_dir}, keeping {', '.join(h.name for h in inherited)}" if inherited else "")
         )
+        for name, w in weights.items():
+            head = HEADS[name]
+            shown = {"editorial": w[0]} if name == "framing" else dict(zip(head.labels, w))
+            distributed.echo(
+                f"class weights for {name} (training.class_weights: balanced, from the label counts): "
+                + ", ".join(f"{label} x{value:.2f}" for label, value in shown.items())
+            )
     wrapped = distributed.wrap(model, device)
     t = config.training
     save = lambda rule=t.selection: save_model(  # noqa: E731
@@ -622,9 +707,91 @@ def train(
             model, tokenizer, _ = calibrated(out / best_dir(rule, t), config, splits, device)
             chosen = {"selection": rule, "best_step": state.also_best_step.get(rule, state.step)}
             save_shipped(model, tokenizer, out / model_dir(rule, t), config, chosen, splits)
-        return finalize(out, config, splits, state, device, report, notes, adapted)
+        final = finalize(out, config, splits, state, device, report, notes, adapted)
+        if baseline is not None:
+            verdict = against_init(baseline, init_dir, final, config, splits, heads)
+            logger.write({"event": "against_init"} | verdict)
+            for line in verdict["lines"]:
+                distributed.echo(line)
+        return final
     finally:
         distributed.shutdown()
+
+
+def init_baseline(init_dir: Path, config: TrainConfig, splits: Splits, device: str):
+    """The model training starts from, scored on the run's validation split before the first step:
+    what the new model has to beat. Its figures go to the terminal now; the scores wait for the end."""
+    from .comparison import score_with
+
+    start, tokenizer, _ = load_model(init_dir)
+    start.to(device)
+    scored = score_with(start, tokenizer, splits.validation, config.model.max_length)
+    figures = headline(evaluate_by_source(start, tokenizer, splits.validation, config.model.max_length))
+    distributed.echo(f"the model you start from ({init_dir}) on this run's validation split:")
+    for key, value in sorted(figures.items()):
+        if not key.endswith(("_ece", "_exact")):
+            distributed.echo(f"  {key:44s} {value:.4f}")
+    return scored
+
+
+def against_init(baseline, init_dir: Path, final: Path, config: TrainConfig, splits: Splits, heads: list[Head]) -> dict:
+    """Is the adapted model better than the one it started from (`baseline`, init_baseline's scores)?
+    Both on the run's validation split (paired bootstrap per head, as `stance compare`), then on the
+    init model's own validation corpora that label the retrained heads, where `data.root` has them (what
+    adapting cost elsewhere). Returns the figures and the lines the run ends with: a plain verdict, and
+    what to try if it is not better."""
+    from .comparison import bootstrap_deltas, score_with
+    from .data import config_of_model
+
+    start, start_config = baseline.model, read_model_config(init_dir)
+    end, tokenizer, _ = load_model(final)
+    end.to(next(start.parameters()).device)
+    max_length = config.model.max_length
+    lines = [f"against the model it started from ({init_dir}), on this run's validation split (B - A, 95% interval):"]
+    deltas: dict[str, dict] = {}
+    a, b = baseline, score_with(end, tokenizer, splits.validation, max_length)
+    for head in heads:
+        if head.name in a.outputs and head.name in b.outputs:
+            for key, d in bootstrap_deltas(a, b, splits.validation, head.name, 1000, config.training.seed).items():
+                deltas[key] = d
+                lines.append(
+                    f"  {key:28s} {d['a']:.4f} -> {d['b']:.4f}  {d['delta']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]"
+                )
+    main = [d for k, d in deltas.items() if k.endswith(("macro_f1", "word_f1"))]
+    better = bool(main) and all(d["low"] > 0 for d in main)
+    worse = any(d["high"] < 0 for d in main)
+    elsewhere = {}
+    try:
+        own = load_splits(config_of_model(start_config, config.data_root())).validation
+    except (DataError, OSError, ValueError):
+        own = []  # the init model's corpora are not under data.root: nothing to compare there
+    trained = {h.name for h in heads}
+    own = [ex for ex in own if any(h.label_of(ex) is not None for h in heads if h.name in trained)]
+    if own:
+        before, after = (
+            evaluate_by_source(start, tokenizer, own, max_length),
+            evaluate_by_source(end, tokenizer, own, max_length),
+        )
+        lines.append("on the init model's own validation corpora (what adapting cost there):")
+        for key, value in sorted(headline(before).items()):
+            if key.endswith(("macro_f1", "word_f1")) and key in headline(after):
+                elsewhere[key] = {"before": value, "after": headline(after)[key]}
+                lines.append(f"  {key:28s} {value:.4f} -> {headline(after)[key]:.4f}")
+    if better:
+        lines.append(f"verdict: better than {init_dir} on this data (every interval above zero): use {final}")
+    elif worse:
+        lines.append(
+            f"verdict: WORSE than {init_dir} on this data. Keep {init_dir}: it is unchanged. To try: label more "
+            "sentences (above all of the rare class), train longer (training.epochs), or a lower "
+            "training.learning_rate; `stance cv` tells noise from a real change on small data"
+        )
+    else:
+        lines.append(
+            f"verdict: not clearly better than {init_dir} (an interval includes zero): the difference may be noise. "
+            f"You can keep {init_dir}. To try: label more sentences (above all of the rare class), or "
+            "`stance cv` for a steadier figure"
+        )
+    return {"deltas": deltas, "elsewhere": elsewhere, "better": better, "worse": worse, "lines": lines}
 
 
 def range_sentences(examples: list, seed: int) -> list[str]:
@@ -635,10 +802,29 @@ def range_sentences(examples: list, seed: int) -> list[str]:
     return texts[:RANGE_SENTENCES]
 
 
+def balancing_weights(examples: list, heads: list[Head], config: TrainConfig) -> dict[str, list[float]]:
+    """Per sentence-level head, the loss weights that balance its classes over the training labels
+    (training.class_weights: balanced): on a corpus where 5% of sentences are editorial, the editorial
+    ones weigh 19 times as much, so the head learns them instead of answering "neutral" throughout."""
+    if config.training.class_weights != "balanced":
+        return {}
+    out = {}
+    for head in heads:
+        if head.level != "sentence":
+            continue
+        values = [head.to_ids(v) for ex in examples if (v := head.label_of(ex)) is not None]
+        weights = head.class_weights(values)
+        if weights is not None:
+            out[head.name] = weights
+    return out
+
+
 def calibrated(src: Path, config: TrainConfig, splits: Splits, device: str) -> tuple[StanceModel, object, list[str]]:
-    """The model in `src` with its framing temperature and loaded-term threshold fitted on the
-    validation split, its tokenizer, and calibration's notes."""
+    """The model in `src` with the logit shift of its class weights undone, its framing temperature
+    and thresholds fitted on the validation split, its tokenizer, and calibration's notes."""
     model, tokenizer, _ = load_model(src)
+    for name, weights in balancing_weights(splits.train, trained_heads(splits.train), config).items():
+        HEADS[name].undo_class_weights(model.heads[name], weights)
     model.to(device)
     return model, tokenizer, calibrate(model, tokenizer, splits.validation, config.model.max_length)
 
