@@ -40,6 +40,7 @@ VARIANTS = {
     "defaults (balanced, fitted flag, frozen encoder)": {},
     "balanced, fitted flag, encoder trained, lr 3e-5": {"model.freeze_encoder": False},
     "balanced, fitted flag, encoder trained, replay 2000": {"model.freeze_encoder": False, "data.replay": 2000},
+    "balanced, fitted flag, frozen encoder, replay 2000": {"data.replay": 2000},
 }
 
 

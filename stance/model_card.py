@@ -171,13 +171,16 @@ These are optimistic: the same split chose the checkpoint, the threshold and the
 Framing scores are temperature-scaled on the validation split (T = {metrics.get("framing_temperature", 1.0):.3f});
 `*_ece` is the expected calibration error (10 bins). Loaded terms are tagged when P(loaded) >=
 {metrics.get("loaded_threshold", 0.5):.2f}, a threshold tuned on the validation split.
+Flag threshold: `framing.flag` is raised at a framing score >= {metrics.get("framing_threshold", 0.5):.2f}
+(`heads.framing.threshold` in config.json; `--threshold` overrides it), chosen on the validation split for
+framing macro-F1 (the threshold nearest 0.5 within 0.02 of the best); the framing figures above are at it.
 
 ## Size and precision
 Stored weights: {config.model.save_dtype}{", without the embeddings (reloaded from the base package, which the loader verifies by checksum)" if config.model.freeze_embeddings else ""}.
 Exporting to {config.model.save_dtype} changed the headline metrics by at most
 {max((abs(v) for v in metrics.get("export_cost", {}).get("delta", {}).values()), default=0.0):.4f}.
 
-CPU scoring runs on ONNX Runtime by default (`--backend auto`), in int8 (dynamic quantization,
+CPU scoring runs on ONNX Runtime by default (`--backend auto`), in int8 (fixed activation scales,
 per-channel weight scales, every encoder matrix product; the heads stay float32). With `--backend torch`,
 `--precision auto` runs bf16 autocast on CPUs with native bf16 (AVX512-BF16, AMX) and selective
 dynamic int8 elsewhere (query/key/value and FFN up-projections only). ONNX fp32 matches torch fp32

@@ -911,6 +911,7 @@ def finalize(
         **costs,
         "framing_temperature": float(exported.framing_temperature),
         "loaded_threshold": float(exported.loaded_threshold),
+        "framing_threshold": float(exported.framing_threshold),
         "notes": notes,
         "adapted": adapted,
         "examples": {
