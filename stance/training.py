@@ -390,7 +390,7 @@ def validation_warnings(validation: list, heads: list[Head], config: TrainConfig
             values = [head.to_ids(v) for ex in examples if (v := head.label_of(ex)) is not None]
             if not values:
                 continue
-            ids = [int(round(float(v))) for v in values] if head.name == "framing" else values
+            ids = [int(float(v) >= 0.5) for v in values] if head.name == "framing" else values  # soft labels
             counts = {label: sum(1 for v in ids if v == k) for k, label in enumerate(head.labels)}
             few = {label: n for label, n in counts.items() if n < MIN_FLAG_CLASS_EXAMPLES}
             if few:
@@ -765,8 +765,7 @@ def against_init(baseline, init_dir: Path, final: Path, config: TrainConfig, spl
         own = load_splits(config_of_model(start_config, config.data_root())).validation
     except (DataError, OSError, ValueError):
         own = []  # the init model's corpora are not under data.root: nothing to compare there
-    trained = {h.name for h in heads}
-    own = [ex for ex in own if any(h.label_of(ex) is not None for h in heads if h.name in trained)]
+    own = [ex for ex in own if any(h.label_of(ex) is not None for h in heads)]
     if own:
         before, after = (
             evaluate_by_source(start, tokenizer, own, max_length),
