@@ -104,3 +104,13 @@ def test_continuing_from_a_model_scores_it_first_and_ends_with_a_verdict(tmp_pat
     assert any(word in verdict for word in ("better than", "WORSE than", "not clearly better"))
     log = [json.loads(x) for x in (tmp_path / "run" / "train_log.jsonl").read_text().splitlines()]
     assert any(r.get("event") == "against_init" and "framing_macro_f1" in r["deltas"] for r in log)
+
+
+def test_a_validation_split_without_editorial_sentences_says_so_instead_of_a_macro_f1(tmp_path, tiny_base):
+    rare_doccano(tmp_path / "rare.jsonl", rows=40, every=40)  # one biased sentence, in the first article
+    config = config_for(tmp_path, tiny_base, RARE)
+    result = runner.invoke(app, ["train", str(config), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "holds 0 editorial" in result.output.replace("\n", " ")
+    assert "framing macro-F1 on rare: not shown, no editorial sentences in its validation split" in result.output
+    assert "rare/framing_macro_f1" not in result.output  # no 0.5000 that means nothing
