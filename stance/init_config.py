@@ -177,7 +177,8 @@ def render_config(
     return f"""{header}
 data:
   root: {d.root}           # where data.replay finds the init model's corpora ($STANCE_DATA overrides)
-  validation_fraction: {d.validation_fraction}       # share held out (by group) to choose the checkpoint, threshold and temperature
+  validation_fraction: {_validation_share(found, meanings, d.validation_fraction)[0]}       # share held out (by group) to choose the checkpoint, threshold and temperature
+                               # {_validation_share(found, meanings, d.validation_fraction)[1]}
   replay: 0                    # with init_from and freeze_encoder: false, mix this many of the init model's
                                # training sentences in (e.g. 2000), so the heads your data does not label drift
                                # less; needs its corpora under root{" (found there)" if replay_ok else " (not found there)" if init_from else ""}
@@ -219,10 +220,32 @@ training:
 """
 
 
-def _balance_comment(found: Inspection, meanings: dict[str, str]) -> str:
-    """What class_weights does on this file: how rare its editorial sentences are."""
+MAX_VALIDATION_SHARE = 0.3
+WANTED_PER_CLASS = 12  # validation sentences of the rarer framing class: 10 are needed to fit the flag threshold
+
+
+def _framing_counts(found: Inspection, meanings: dict[str, str]) -> tuple[int, int]:
     editorial = sum(n for label, n in found.sentence_labels.items() if meanings.get(label) == "editorial")
     neutral = sum(n for label, n in found.sentence_labels.items() if meanings.get(label) == "neutral")
+    return editorial, neutral
+
+
+def _validation_share(found: Inspection, meanings: dict[str, str], default: float) -> tuple[float, str]:
+    """A validation share that can hold WANTED_PER_CLASS sentences of the rarer framing class (up to
+    MAX_VALIDATION_SHARE), and why: with rare editorial sentences, 15% holds too few to fit a threshold."""
+    rarer = min(_framing_counts(found, meanings))
+    if not rarer or rarer * default >= WANTED_PER_CLASS:
+        return default, "(enough of each framing class at this share)" if rarer else "(no framing labels found)"
+    share = min(MAX_VALIDATION_SHARE, round(WANTED_PER_CLASS / rarer + 0.005, 2))
+    return share, (
+        f"raised from {default}: the rarer framing class has {rarer} sentences, and at least 10 in validation "
+        "are needed to fit the flag threshold" + (" (still too few: label more)" if share * rarer < 10 else "")
+    )
+
+
+def _balance_comment(found: Inspection, meanings: dict[str, str]) -> str:
+    """What class_weights does on this file: how rare its editorial sentences are."""
+    editorial, neutral = _framing_counts(found, meanings)
     if not editorial or not neutral:
         return "no framing classes to balance in this file"
     share = editorial / (editorial + neutral)
