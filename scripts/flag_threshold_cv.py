@@ -18,21 +18,11 @@ import random
 import statistics
 from pathlib import Path
 
-from stance.calibration import fit_flag_threshold
+from stance.calibration import binary_macro_f1, fit_flag_threshold
 from stance.data import config_of_model, load_splits
 from stance.defaults import DATA_ROOT_ENV, DEFAULT_DATA_ROOT
 from stance.evaluation import predict_by_source
 from stance.modeling import load_model
-
-
-def macro_f1(probs: list[float], gold: list[int], threshold: float) -> float:
-    f1 = []
-    for positive in (1, 0):
-        tp = sum(1 for p, g in zip(probs, gold) if (p >= threshold) == bool(positive) and g == positive)
-        predicted = sum(1 for p in probs if (p >= threshold) == bool(positive))
-        actual = sum(1 for g in gold if g == positive)
-        f1.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
-    return sum(f1) / 2
 
 
 def main() -> None:
@@ -58,8 +48,8 @@ def main() -> None:
         prob = lambda x: 0.5 + 0.5 * math.tanh(x / (2 * temperature))  # noqa: E731
         threshold = fit_flag_threshold([prob(x) for x, _ in train], [y for _, y in train])
         probs, gold = [prob(x) for x, _ in test], [y for _, y in test]
-        fixed.append(macro_f1(probs, gold, 0.5))
-        fitted.append(macro_f1(probs, gold, threshold))
+        fixed.append(binary_macro_f1(probs, gold, 0.5))
+        fitted.append(binary_macro_f1(probs, gold, threshold))
         chosen.append(threshold)
     print(f"{len(rows)} framing-labelled validation sentences, {args.folds} folds by group")
     for name, values in (("fixed 0.5", fixed), ("fitted", fitted)):

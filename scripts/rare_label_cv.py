@@ -29,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from stance.calibration import binary_macro_f1
 from stance.data import model_split
 from stance.defaults import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, shipped_model_dir
 from stance.evaluation import evaluate_examples
@@ -58,12 +59,8 @@ def lim_sentences(root: Path) -> list[tuple[str, str, str, bool]]:
 
 
 def macro_f1(pairs: list[tuple[bool, bool]]) -> float:
-    f1 = []
-    for cls in (True, False):
-        tp = sum(1 for p, g in pairs if p == cls and g == cls)
-        both = sum(1 for p, _ in pairs if p == cls) + sum(1 for _, g in pairs if g == cls)
-        f1.append(2 * tp / both if both else 0.0)
-    return sum(f1) / 2
+    """Macro-F1 of (flagged, biased) pairs."""
+    return binary_macro_f1([float(p) for p, _ in pairs], [int(g) for _, g in pairs], 0.5)
 
 
 def flags(model_dir: Path, sentences: list[tuple[str, str, str, bool]], threshold: float | None) -> list[bool]:

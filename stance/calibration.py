@@ -45,6 +45,17 @@ FLAG_GRID = [round(0.05 * i, 2) for i in range(1, 20)]  # 0.05 .. 0.95
 FLAG_TOLERANCE = 0.02  # macro-F1 a threshold may give up to stay nearer 0.5 (see fit_flag_threshold)
 
 
+def binary_macro_f1(probs: Sequence[float], gold: Sequence[int], threshold: float) -> float:
+    """Macro-F1 of the two classes when P(positive) >= `threshold` answers positive (`gold`: 0/1)."""
+    f1 = []
+    for positive in (1, 0):
+        tp = sum(1 for p, g in zip(probs, gold) if (p >= threshold) == bool(positive) and g == positive)
+        predicted = sum(1 for p in probs if (p >= threshold) == bool(positive))
+        actual = sum(1 for g in gold if g == positive)
+        f1.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
+    return sum(f1) / 2
+
+
 def fit_flag_threshold(
     probs: Sequence[float], gold: Sequence[int], grid: Sequence[float] = FLAG_GRID, tolerance: float = FLAG_TOLERANCE
 ) -> float:
@@ -53,16 +64,6 @@ def fit_flag_threshold(
     are positive, a calibrated probability rarely reaches 0.5, so a fixed 0.5 flags almost nothing and
     the fit moves far; on a balanced one 0.5 is already near the best, and a threshold chased to the
     last hundredth of a few hundred sentences does worse on others (scripts/flag_threshold_cv.py)."""
-
-    def macro_f1(threshold: float) -> float:
-        f1 = []
-        for positive in (1, 0):
-            tp = sum(1 for p, g in zip(probs, gold) if (p >= threshold) == bool(positive) and g == positive)
-            predicted = sum(1 for p in probs if (p >= threshold) == bool(positive))
-            actual = sum(1 for g in gold if g == positive)
-            f1.append(2 * tp / (predicted + actual) if predicted + actual else 0.0)
-        return sum(f1) / 2
-
-    scores = {t: macro_f1(t) for t in grid}
+    scores = {t: binary_macro_f1(probs, gold, t) for t in grid}
     best = max(scores.values())
     return min((t for t, f in scores.items() if f >= best - tolerance), key=lambda t: (abs(t - 0.5), t))
