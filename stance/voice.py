@@ -539,9 +539,10 @@ def is_deed_cue(cue: str, after: str, source: str | None) -> bool:
 
 
 def speech_only(reading: Attribution, sentence: Sentence) -> Attribution:
-    """The head's reading without the attributions of deeds: when every cue the head found in the
-    sentence reports a deed ("City Council Approves Housing Plan", "the council voted 7 to 2"), none of
-    its spans is someone's words. A cue-less reading (a quote running on) is kept as it is."""
+    """The head's reading without what is not someone's words: when every cue the head found in the
+    sentence reports a deed ("City Council Approves Housing Plan", "the council voted 7 to 2"), or when a
+    cue-less reading does not open the sentence with content (a quote running on does), none of its
+    spans is kept."""
     cues = [(s, e) for s, e, c in reading.spans if c == "cue"]
     if not cues:
         # Without a cue, only content that opens the sentence (within its first three words) makes it
