@@ -214,6 +214,7 @@ training:
   loss_weights: {_yaml_scalar(t.loss_weights)}
   class_weights: {t.class_weights}         # {_balance_comment(found, meanings)}
                                # balanced: the rarer class weighs more, from the label counts; none: all alike
+  precision: {t.precision}               # training arithmetic: auto (GPU mixed, CPU float32), fp32, or bf16 (faster on CPUs with bf16)
   num_threads: {t.num_threads}               # torch threads; 0: all cores
 """
 

@@ -211,7 +211,7 @@ def train_while_improving(
     and patience never stops training: the last model is the one kept. Batches run on `device`, in
     mixed precision on a GPU. The terminal gets a bar per epoch and each evaluation's metrics."""
     t = config.training
-    scaler = torch.amp.GradScaler("cuda", enabled=needs_grad_scaler(device))
+    scaler = torch.amp.GradScaler("cuda", enabled=needs_grad_scaler(device, t.precision))
     lengths = [len(e) for e in encoded]
     steps_per_epoch = len(epoch_batches(lengths, t.batch_size, t.seed, 0))
     eval_every = t.eval_every or steps_per_epoch
@@ -229,7 +229,7 @@ def train_while_improving(
             model.train()
             rows = [encoded[i] for i in batches[b]]
             batch = to_device(collate(rows, pad_id, model_of(model).head_specs, model_of(model).mark_mentions), device)
-            with training_autocast(device):
+            with training_autocast(device, t.precision):
                 losses = model(**batch)["losses"]
                 loss = sum(t.loss_weights.get(k, 1.0) * v for k, v in losses.items()) + model_of(model).zero_touch()
             scaler.scale(loss).backward()  # a no-op scaler except for fp16 autocast
